@@ -1,0 +1,5 @@
+import sys
+
+from modelguard.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The allocation worker's models: allocations and the events it has processed."""

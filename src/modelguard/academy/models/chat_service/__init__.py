@@ -1,0 +1,1 @@
+"""The chat service's models: course-room messages, doubts and their replies."""

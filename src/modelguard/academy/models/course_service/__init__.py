@@ -1,0 +1,1 @@
+"""The course service's models: exams, quizzes and course material."""

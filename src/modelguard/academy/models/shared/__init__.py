@@ -1,0 +1,1 @@
+"""Models every service shares (the seed's shared/databases/mongo/models)."""

@@ -1,0 +1,162 @@
+"""ModelRegistry follows Mongoose's model() rules, and mongoengine's registry follows it."""
+
+from __future__ import annotations
+
+import pytest
+from mongoengine import Document, fields
+from mongoengine.base.common import _document_registry, get_document
+from mongoengine.errors import NotRegistered
+
+import modelguard
+from modelguard import (
+    MissingSchemaError,
+    ModelRegistry,
+    OverwriteModelError,
+    Schema,
+)
+
+
+def test_compiling_a_schema_builds_a_mongoengine_document_named_after_the_model(
+    registry, name, user_schema
+):
+    cls = registry.model(name, user_schema)
+    assert issubclass(cls, Document)
+    assert cls.__name__ == name
+    assert set(user_schema.fields) <= set(cls._fields)
+    assert registry.models[name] is cls
+
+
+def test_looking_up_an_unknown_model_raises_missing_schema_error(registry):
+    with pytest.raises(MissingSchemaError) as raised:
+        registry.model("Ghost")
+    assert str(raised.value) == (
+        'Schema hasn\'t been registered for model "Ghost".\nUse modelguard.model(name, schema)'
+    )
+
+
+def test_looking_up_a_compiled_model_returns_it(registry, name, user_schema):
+    cls = registry.model(name, user_schema)
+    assert registry.model(name) is cls
+
+
+def test_the_same_schema_object_again_returns_the_cached_class(registry, name, user_schema):
+    assert registry.model(name, user_schema) is registry.model(name, user_schema)
+
+
+def test_another_schema_object_raises_mongooses_exact_message(registry, name, user_schema):
+    registry.model(name, user_schema)
+    same_content = Schema(dict(user_schema.fields))
+    with pytest.raises(OverwriteModelError) as raised:
+        registry.model(name, same_content)
+    assert str(raised.value) == f"Cannot overwrite `{name}` model once compiled."
+    assert raised.value.name == name
+
+
+def test_a_plain_mapping_is_a_new_schema_and_always_raises(registry, name, user_schema):
+    registry.model(name, user_schema)
+    with pytest.raises(OverwriteModelError):
+        registry.model(name, user_schema.fields)
+
+
+def test_overwrite_replaces_the_model_and_mongoengine_follows(registry, name, user_schema):
+    first = registry.model(name, user_schema)
+    second = registry.model(name, Schema({"title": fields.StringField()}), overwrite=True)
+    assert second is not first
+    assert registry.model(name) is second
+    assert get_document(name) is second
+    assert "title" in second._fields and "email" not in second._fields
+
+
+def test_delete_model_forgets_it_here_and_in_mongoengine(registry, name, user_schema):
+    registry.model(name, user_schema)
+    registry.delete_model(name)
+    assert name not in registry.models
+    with pytest.raises(NotRegistered):
+        get_document(name)
+    with pytest.raises(MissingSchemaError):
+        registry.model(name)
+
+
+def test_a_deleted_name_can_be_compiled_again(registry, name, user_schema):
+    first = registry.model(name, user_schema)
+    registry.delete_model(name)
+    assert registry.model(name, Schema(dict(user_schema.fields))) is not first
+
+
+def test_deleting_an_unknown_model_raises_missing_schema_error(registry):
+    with pytest.raises(MissingSchemaError):
+        registry.delete_model("Ghost")
+
+
+def test_models_is_a_read_only_live_view(registry, name, user_schema):
+    view = registry.models
+    with pytest.raises(TypeError):
+        view[name] = object  # type: ignore[index]
+    cls = registry.model(name, user_schema)
+    assert view.get(name) is cls
+
+
+def test_the_guard_compiles_once_and_then_returns_the_cached_model(registry, name, user_schema):
+    first = registry.models.get(name) or registry.model(name, user_schema)
+    rebuilt = Schema(dict(user_schema.fields))  # what a second run of the model file builds
+    again = registry.models.get(name) or registry.model(name, rebuilt)
+    assert again is first
+    assert registry.compilations[name] == 1
+
+
+def test_compilations_count_every_request_including_the_ones_that_raise(
+    registry, name, user_schema
+):
+    registry.model(name, user_schema)
+    registry.model(name, user_schema)
+    with pytest.raises(OverwriteModelError):
+        registry.model(name, Schema(dict(user_schema.fields)))
+    assert registry.compilations[name] == 3
+
+
+def test_two_registries_are_independent_like_two_mongoose_connections(name, user_schema):
+    one, two = ModelRegistry(), ModelRegistry()
+    try:
+        a = one.model(name, user_schema)
+        b = two.model(name, Schema(dict(user_schema.fields)))
+        assert a is not b
+        assert one.model(name) is a and two.model(name) is b
+        one.delete_model(name)
+        assert two.model(name) is b
+    finally:
+        two.reset()
+
+
+def test_collection_comes_from_the_schema(registry, name):
+    cls = registry.model(name, Schema({"x": fields.IntField()}, collection="things"))
+    assert cls._get_collection_name() == "things"
+
+
+@pytest.mark.parametrize(
+    ("model_name", "collection"),
+    [
+        ("User", "users"),
+        ("DoubtReply", "doubtreplies"),
+        ("Analytics", "analytics"),
+        ("Box", "boxes"),
+        ("Day", "days"),
+    ],
+)
+def test_the_default_collection_is_the_pluralised_lower_case_name(model_name, collection):
+    from modelguard.model_registry import default_collection
+
+    assert default_collection(model_name) == collection
+
+
+def test_the_default_registry_and_its_bound_names_are_one_object():
+    assert modelguard.model.__self__ is modelguard.registry
+    assert modelguard.define.__self__ is modelguard.registry
+    assert modelguard.models is modelguard.registry.models
+
+
+def test_reset_empties_the_registry_and_mongoengines_entries(name, user_schema):
+    reg = ModelRegistry()
+    reg.model(name, user_schema)
+    reg.reset()
+    assert not reg.models and not reg.compilations
+    assert name not in _document_registry
