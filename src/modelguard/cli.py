@@ -7,7 +7,11 @@ stays fast and no command pays for another's dependencies.
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import sys
+
+VARIANT_NAMES = ("buggy", "guard-only", "cache-only", "fixed")
 
 
 def _walkthrough(args: argparse.Namespace) -> int:
@@ -17,10 +21,48 @@ def _walkthrough(args: argparse.Namespace) -> int:
     return 0
 
 
-def _lint(args: argparse.Namespace) -> int:
-    from modelguard import lint
+def _scenarios(args: argparse.Namespace) -> int:
+    from modelguard.scenarios import run_variant
+    from modelguard.tables import scenario_table
 
-    return lint.main(args.rest)
+    variants = VARIANT_NAMES if args.variant == "all" else (args.variant,)
+    results = [
+        run_variant(
+            variant,
+            broker=args.broker,
+            events=args.events,
+            consumers=args.consumers,
+            policy=args.policy,
+            timeout_s=args.timeout,
+        )
+        for variant in variants
+    ]
+    if args.json:
+        print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
+    else:
+        print("\n\n".join(scenario_table(result) for result in results))
+    return 0
+
+
+def _replay_dlq(args: argparse.Namespace) -> int:
+    if args.broker == "memory":
+        from modelguard.scenarios import flood_and_replay
+
+        outcome = flood_and_replay(events=args.events)
+        if args.json:
+            print(json.dumps(outcome, indent=2))
+        else:
+            for key, value in outcome.items():
+                print(f"{key:28} {value}")
+        ok = outcome["dead_lettered_after_replay"] == 0 and outcome["duplicates"] == 0
+        return 0 if ok else 1
+    from modelguard.bootstrap import open_broker
+    from modelguard.messaging.replay import replay_dead_letters
+
+    with open_broker(args.broker) as bus:
+        count = replay_dead_letters(bus, args.topic, group=args.group)
+    print(f"replayed {count} record(s) from {args.topic}.dlq")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,21 +70,60 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m modelguard",
         description="Reproduce the OverwriteModelError incident and its fix.",
     )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every dead letter")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     walk = commands.add_parser("walkthrough", help="a printed tour of the model registry")
     walk.set_defaults(run=_walkthrough)
 
-    lint = commands.add_parser(
-        "lint", help="check model registration and dynamic loads (PATH...)", add_help=False
+    run = commands.add_parser("scenarios", help="run the four scenarios for a worker variant")
+    run.add_argument("--variant", choices=(*VARIANT_NAMES, "all"), default="fixed")
+    run.add_argument("--broker", choices=("memory", "kafka"), default="memory")
+    run.add_argument("--events", type=_positive, default=50, help="events in the larger scenarios")
+    run.add_argument("--consumers", type=_positive, default=3, help="consumers in one group")
+    run.add_argument("--policy", choices=("seed", "classify"), default="seed")
+    run.add_argument("--timeout", type=float, default=120.0, help="seconds per scenario")
+    run.add_argument("--json", action="store_true", help="print DESIGN.md's JSON object")
+    run.set_defaults(run=_scenarios)
+
+    replay = commands.add_parser(
+        "replay-dlq",
+        help="re-drive dead letters to their original topic",
+        description="On kafka: republish TOPIC.dlq to the original topics. On memory (the "
+        "embedded broker lives in this process only): flood a DLQ with the buggy worker, "
+        "deploy the fixed one, replay, and report.",
     )
-    lint.add_argument("rest", nargs=argparse.REMAINDER)
-    lint.set_defaults(run=_lint)
+    replay.add_argument("--broker", choices=("memory", "kafka"), default="memory")
+    replay.add_argument("--topic", default="purchases")
+    replay.add_argument("--group", default="dlq-replayer")
+    replay.add_argument("--events", type=_positive, default=20)
+    replay.add_argument("--json", action="store_true")
+    replay.set_defaults(run=_replay_dlq)
+
+    commands.add_parser(
+        "lint", help="check model registration and dynamic loads: lint [--format json] PATH..."
+    )
     return parser
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lint"]:  # the linter owns its whole command line
+        from modelguard import lint
+
+        return lint.main(argv[1:])
     args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.CRITICAL,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     return args.run(args)
 
 

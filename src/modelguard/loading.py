@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -24,7 +25,11 @@ def execute_file(
     *,
     transform: SourceTransform | None = None,
 ) -> ModuleType:
-    """Run `path` as a new module named `module_name`, outside sys.modules.
+    """Run `path` as a new module named `module_name`, bypassing the import cache.
+
+    Like the recipe in the importlib docs, the new module is put in sys.modules
+    under its new name (dataclasses and pickling look it up there); the file's
+    usual entry, if it has one, is never consulted.
 
     `transform`, when given, rewrites the parsed source before it runs; the
     code keeps the file's name and line numbers, so tracebacks and compile
@@ -35,8 +40,9 @@ def execute_file(
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path} as a module")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
     if transform is None:
-        spec.loader.exec_module(module)
+        spec.loader.exec_module(module)  # noqa: MG002 -- running a file again is this module's job
     else:
         tree = transform(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
         exec(compile(ast.fix_missing_locations(tree), str(path), "exec"), module.__dict__)

@@ -1,0 +1,1 @@
+"""The platform's services; `allocation` is the one the allocation worker calls."""

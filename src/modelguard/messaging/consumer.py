@@ -1,0 +1,217 @@
+"""The retrying consumer: the platform's Kafka consumer logic, over the broker port.
+
+It is responsible for:
+
+- reading a topic and its retry topic (`<topic>.retry`) in one consumer group;
+- parsing each record, and dead-letters a malformed one at once with its reason;
+- calling the handler with the event and the attempt number, which travels in
+  the record's headers so that a restart loses no retry state;
+- after a failure, asking the retry policy: retry means republish to the retry
+  topic with the next attempt number, otherwise publish to `<topic>.dlq` with
+  the error class, message, attempts, original topic/partition/offset and the
+  first failure's time;
+- committing a record's offset only after the handler succeeded or the retry
+  or DLQ publish completed, so a crash in between redelivers the record;
+- rejoining the group when the broker fails a publish or commit, so the
+  record in hand is redelivered rather than skipped.
+
+A retried record is republished and committed (Uber's reprocessing pattern),
+so one failing event never blocks its partition; like Spring Kafka's retry
+topics, this gives up ordering between retries and fresh records.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from modelguard.messaging.broker import Broker, BrokerError, Record
+from modelguard.messaging.events import MalformedEvent, PurchaseCreated, parse_event
+from modelguard.messaging.policy import SEED, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+
+class Headers:
+    """Header names the consumer writes; a DLQ record carries all of them."""
+
+    ATTEMPT = "mg.attempt"
+    ORIGINAL_TOPIC = "mg.original-topic"
+    ORIGINAL_PARTITION = "mg.original-partition"
+    ORIGINAL_OFFSET = "mg.original-offset"
+    FIRST_FAILURE_MS = "mg.first-failure-ms"
+    ERROR_CLASS = "mg.error-class"
+    ERROR_MESSAGE = "mg.error-message"
+    GROUP = "mg.group"
+
+    OWN = (
+        ATTEMPT, ORIGINAL_TOPIC, ORIGINAL_PARTITION, ORIGINAL_OFFSET,
+        FIRST_FAILURE_MS, ERROR_CLASS, ERROR_MESSAGE, GROUP,
+    )  # fmt: skip
+
+
+def retry_topic(topic: str) -> str:
+    return f"{topic}.retry"
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What happened to one delivery of one record: the scenarios' raw data."""
+
+    event_id: str | None
+    attempt: int
+    outcome: str  # "succeeded", "retrying" or "dead_lettered"
+    error_class: str | None = None
+    error: str | None = None
+    consumer: str = ""
+
+
+Handler = Callable[[PurchaseCreated, int], object]
+
+
+class RetryingConsumer:
+    """One member of `group`, handling `topic` with `policy`."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        topic: str,
+        group: str,
+        handler: Handler,
+        *,
+        policy: RetryPolicy = SEED,
+        on_attempt: Callable[[Attempt], None] = lambda attempt: None,
+        name: str = "consumer",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.topic, self.group, self.name = topic, group, name
+        self._broker, self._handler, self._policy = broker, handler, policy
+        self._on_attempt, self._clock = on_attempt, clock
+        self._producer = broker.producer()
+        self._consumer = broker.consumer(group, [topic, retry_topic(topic)], client_id=name)
+        self._stopping = threading.Event()
+
+    def run(self, *, idle_timeout_s: float | None = None, poll_timeout_s: float = 0.1) -> None:
+        """Handle records until stop(), or until nothing arrived for `idle_timeout_s`."""
+        idle_since = time.monotonic()
+        while not self._stopping.is_set():
+            if self.poll_once(poll_timeout_s):
+                idle_since = time.monotonic()
+            elif idle_timeout_s is not None and time.monotonic() - idle_since > idle_timeout_s:
+                return
+
+    def poll_once(self, timeout_s: float = 0.1) -> int:
+        """Handle one batch; returns how many records it settled."""
+        settled = 0
+        for record in self._consumer.poll(timeout_s):
+            if self._stopping.is_set():
+                break  # the rest stays uncommitted and is redelivered to the next owner
+            try:
+                self.handle(record)
+            except BrokerError as error:
+                log.warning("%s: broker failed (%s); rejoining the group", self.name, error)
+                self._rejoin()
+                break
+            settled += 1
+        return settled
+
+    def handle(self, record: Record) -> None:
+        """Settle one record: handled, retried or dead-lettered, then committed."""
+        attempt = int(record.header(Headers.ATTEMPT) or b"1")
+        try:
+            event = parse_event(record.value)
+        except MalformedEvent as error:
+            self._dead_letter(record, attempt, error, event_id=None)
+        else:
+            try:
+                self._handler(event, attempt)
+            except Exception as error:  # the policy decides; nothing escapes unsettled
+                if self._policy.should_retry(attempt, error):
+                    self._retry(record, attempt, error, event.event_id)
+                else:
+                    self._dead_letter(record, attempt, error, event_id=event.event_id)
+            else:
+                self._report(event.event_id, attempt, "succeeded")
+        self._consumer.commit(record)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def close(self) -> None:
+        """Leave the group; records not yet committed go to the partition's next owner."""
+        self.stop()
+        self._consumer.close()
+        self._producer.close()
+
+    def _retry(self, record: Record, attempt: int, error: Exception, event_id: str) -> None:
+        headers = self._failure_headers(record, attempt + 1, error)
+        self._producer.publish(
+            retry_topic(self.topic), record.value, key=record.key, headers=headers
+        )
+        self._report(event_id, attempt, "retrying", error)
+
+    def _dead_letter(
+        self, record: Record, attempt: int, error: Exception, *, event_id: str | None
+    ) -> None:
+        headers = self._failure_headers(record, attempt, error)
+        self._producer.publish(dlq_topic(self.topic), record.value, key=record.key, headers=headers)
+        log.error(
+            "%s: dead-lettered %s after %d attempt(s): %r", self.name, event_id, attempt, error
+        )
+        self._report(event_id, attempt, "dead_lettered", error)
+
+    def _failure_headers(
+        self, record: Record, attempt: int, error: Exception
+    ) -> list[tuple[str, bytes]]:
+        origin_names = (
+            Headers.ORIGINAL_TOPIC, Headers.ORIGINAL_PARTITION,
+            Headers.ORIGINAL_OFFSET, Headers.FIRST_FAILURE_MS,
+        )  # fmt: skip
+        if record.header(Headers.ORIGINAL_TOPIC) is None:  # the first failure of this record
+            first_failure_ms = int(self._clock() * 1000)
+            values = (record.topic, record.partition, record.offset, first_failure_ms)
+            origin = [(n, str(v).encode()) for n, v in zip(origin_names, values, strict=True)]
+        else:
+            origin = [(n, record.header(n) or b"") for n in origin_names]
+        message = "".join(traceback.format_exception_only(error)).strip()
+        # Replace, never append, our own headers, so a record does not grow per retry.
+        kept = [(k, v) for k, v in record.headers if k not in Headers.OWN]
+        return [
+            *kept,
+            (Headers.ATTEMPT, str(attempt).encode()),
+            *origin,
+            (Headers.ERROR_CLASS, type(error).__name__.encode()),
+            (Headers.ERROR_MESSAGE, message.encode("utf-8", "replace")[:2000]),
+            (Headers.GROUP, self.group.encode()),
+        ]
+
+    def _report(
+        self, event_id: str | None, attempt: int, outcome: str, error: Exception | None = None
+    ) -> None:
+        self._on_attempt(
+            Attempt(
+                event_id=event_id,
+                attempt=attempt,
+                outcome=outcome,
+                error_class=type(error).__name__ if error else None,
+                error=str(error) if error else None,
+                consumer=self.name,
+            )
+        )
+
+    def _rejoin(self) -> None:
+        try:
+            self._consumer.close()
+        except BrokerError:
+            pass
+        self._consumer = self._broker.consumer(
+            self.group, [self.topic, retry_topic(self.topic)], client_id=self.name
+        )

@@ -1,0 +1,38 @@
+"""The idempotency guard: which event ids a handler has already applied.
+
+At-least-once delivery means a record can arrive twice, or at two consumers
+at once. The guard stores each applied event id in MongoDB under a unique
+index, so the database, not a check-then-act race, decides who was first.
+It talks to its collection directly rather than through a model class: it is
+platform plumbing and must not depend on how models were registered.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pymongo import ASCENDING
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+COLLECTION = "processed_events"  # the collection the ProcessedEvent model maps
+
+
+class IdempotencyGuard:
+    def __init__(self, collection: Collection, handler: str) -> None:
+        self._collection = collection
+        self._handler = handler
+        collection.create_index([("event_id", ASCENDING)], unique=True)
+
+    def seen(self, event_id: str) -> bool:
+        return self._collection.count_documents({"event_id": event_id}, limit=1) > 0
+
+    def mark(self, event_id: str) -> bool:
+        """Record `event_id` as applied; False when another delivery recorded it first."""
+        try:
+            self._collection.insert_one(
+                {"event_id": event_id, "handler": self._handler, "processed_at": datetime.now(UTC)}
+            )
+        except DuplicateKeyError:
+            return False
+        return True

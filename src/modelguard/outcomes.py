@@ -1,0 +1,104 @@
+"""Scenario results: what happened to every event, gathered from the consumers' reports.
+
+`AttemptLog` collects the consumers' `Attempt` reports (from several threads)
+and knows when every event has settled. `ScenarioResult` is the JSON entry of
+one scenario in DESIGN.md's contract; every number in it is counted from the
+reports and the database, never written down in advance.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from modelguard.messaging.consumer import Attempt
+
+TERMINAL = ("succeeded", "dead_lettered")
+
+
+class AttemptLog:
+    def __init__(self, event_ids: list[str]) -> None:
+        self.event_ids = list(event_ids)
+        self.attempts: list[Attempt] = []
+        self._settled: set[str] = set()
+        self._lock = threading.Lock()
+        self._all_settled = threading.Event()
+        if not self.event_ids:
+            self._all_settled.set()
+
+    def __call__(self, attempt: Attempt) -> None:
+        with self._lock:
+            self.attempts.append(attempt)
+            if attempt.outcome in TERMINAL and attempt.event_id is not None:
+                self._settled.add(attempt.event_id)
+                if self._settled.issuperset(self.event_ids):
+                    self._all_settled.set()
+
+    def settled(self) -> int:
+        with self._lock:
+            return len(self._settled)
+
+    def wait(self, timeout_s: float) -> bool:
+        return self._all_settled.wait(timeout_s)
+
+    def all_settled(self) -> bool:
+        return self._all_settled.is_set()
+
+
+@dataclass
+class EventOutcome:
+    event_id: str
+    attempts: int
+    outcome: str  # "succeeded", "dead_lettered" or "pending" (never settled)
+    errors: list[str]
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    events: int
+    succeeded: int
+    dead_lettered: int
+    attempts: int
+    errors: dict[str, int]
+    duplicates: int
+    per_event: list[EventOutcome]
+    compilations: dict[str, int]
+    service_loads: int = 0
+    processes: int = 1
+    duration_s: float = 0.0
+    timeline: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def from_log(cls, name: str, log: AttemptLog, **extra) -> ScenarioResult:
+        by_event: dict[str, list[Attempt]] = {event_id: [] for event_id in log.event_ids}
+        for attempt in log.attempts:
+            if attempt.event_id in by_event:
+                by_event[attempt.event_id].append(attempt)
+        per_event = [_event_outcome(event_id, tried) for event_id, tried in by_event.items()]
+        errors = Counter(a.error_class for a in log.attempts if a.error_class)
+        return cls(
+            name=name,
+            events=len(per_event),
+            succeeded=sum(e.outcome == "succeeded" for e in per_event),
+            dead_lettered=sum(e.outcome == "dead_lettered" for e in per_event),
+            attempts=len(log.attempts),
+            errors=dict(errors.most_common()),
+            per_event=per_event,
+            timeline=[{k: v for k, v in asdict(a).items() if k != "error"} for a in log.attempts],
+            **extra,
+        )
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _event_outcome(event_id: str, tried: list[Attempt]) -> EventOutcome:
+    final = next((a.outcome for a in reversed(tried) if a.outcome in TERMINAL), "pending")
+    return EventOutcome(
+        event_id=event_id,
+        attempts=len(tried),
+        outcome=final,
+        errors=[a.error_class for a in tried if a.error_class],
+    )
