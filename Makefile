@@ -18,6 +18,8 @@ setup: $(STAMP)
 
 demo: setup
 	$(BIN)/python -m modelguard walkthrough
+	$(BIN)/python -m modelguard scenarios --variant all
+	$(BIN)/python -m modelguard replay-dlq
 
 test: setup
 	$(BIN)/python -m pytest

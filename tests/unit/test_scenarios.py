@@ -1,0 +1,113 @@
+"""Each variant's outcome in each scenario, from running the worker for real."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from modelguard.scenarios import Scenario, flood_and_replay, run_scenario, run_variant
+
+logging.getLogger("modelguard").setLevel(logging.CRITICAL)
+
+
+@pytest.fixture(autouse=True)
+def _embedded(monkeypatch):
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    """All four variants once, at a size that keeps the unit suite fast."""
+    return {
+        variant: {s["name"]: s for s in run_variant(variant, events=12, consumers=3)["scenarios"]}
+        for variant in ("buggy", "guard-only", "cache-only", "fixed")
+    }
+
+
+def test_the_json_object_has_the_contracts_keys(outcomes):
+    result = run_variant("fixed", events=2, consumers=1)
+    assert set(result) >= {"variant", "broker", "scenarios"}
+    assert [s["name"] for s in result["scenarios"]] == [
+        "kafka_retry", "multiple_retries", "concurrent_events", "worker_restart",
+    ]  # fmt: skip
+    keys = {"events", "succeeded", "dead_lettered", "attempts", "errors", "duplicates",
+            "per_event", "compilations"}  # fmt: skip
+    for scenario in result["scenarios"]:
+        assert keys <= set(scenario)
+        assert set(scenario["per_event"][0]) == {"event_id", "attempts", "outcome", "errors"}
+
+
+@pytest.mark.parametrize(
+    "scenario", ["kafka_retry", "multiple_retries", "concurrent_events", "worker_restart"]
+)
+def test_buggy_dead_letters_with_overwrite_model_error_after_five_attempts(outcomes, scenario):
+    result = outcomes["buggy"][scenario]
+    assert result["dead_lettered"] >= 1
+    assert result["errors"]["OverwriteModelError"] >= 4
+    dead = [e for e in result["per_event"] if e["outcome"] == "dead_lettered"]
+    assert all(e["attempts"] >= 5 and e["errors"][-1] == "OverwriteModelError" for e in dead)
+    assert result["compilations"]["User"] > 1
+
+
+def test_buggy_lets_only_the_first_load_of_each_process_succeed(outcomes):
+    assert outcomes["buggy"]["kafka_retry"]["succeeded"] == 0  # attempt 1 was the injected one
+    assert outcomes["buggy"]["concurrent_events"]["succeeded"] == 1
+    assert outcomes["buggy"]["worker_restart"]["succeeded"] == 2  # one per process
+
+
+@pytest.mark.parametrize("variant", ["fixed", "guard-only", "cache-only"])
+@pytest.mark.parametrize(
+    "scenario", ["kafka_retry", "multiple_retries", "concurrent_events", "worker_restart"]
+)
+def test_each_half_of_the_fix_and_the_fix_succeed_everywhere(outcomes, variant, scenario):
+    result = outcomes[variant][scenario]
+    assert result["succeeded"] == result["events"]
+    assert result["dead_lettered"] == 0
+    assert result["duplicates"] == 0
+    assert "OverwriteModelError" not in result["errors"]
+    assert set(result["compilations"].values()) == {1}
+
+
+@pytest.mark.parametrize(("scenario", "succeeds_on"), [("kafka_retry", 2), ("multiple_retries", 5)])
+def test_fixed_succeeds_on_the_attempt_after_the_injected_failures(outcomes, scenario, succeeds_on):
+    [event] = outcomes["fixed"][scenario]["per_event"]
+    assert event["attempts"] == succeeds_on
+    assert event["errors"] == ["InjectedFailure"] * (succeeds_on - 1)
+
+
+def test_per_call_loading_loads_the_service_on_every_attempt_and_caching_once(outcomes):
+    assert outcomes["guard-only"]["multiple_retries"]["service_loads"] == 5
+    assert outcomes["fixed"]["multiple_retries"]["service_loads"] == 1
+    assert outcomes["fixed"]["worker_restart"]["service_loads"] == 2  # one per process
+
+
+def test_worker_restart_runs_two_processes_and_loses_nothing(outcomes):
+    result = outcomes["fixed"]["worker_restart"]
+    assert result["processes"] == 2
+    assert all(e["outcome"] == "succeeded" for e in result["per_event"])
+
+
+@pytest.mark.parametrize(("failing", "events"), [(2, 1), (3, 4)])
+def test_the_assertions_follow_the_parameters(failing, events):
+    result = run_scenario(Scenario("custom", events=events, failing_attempts=failing), "fixed")
+    assert result.events == events
+    assert result.attempts == events * (failing + 1)
+    assert result.errors == {"InjectedFailure": events * failing}
+
+
+def test_the_classify_policy_dead_letters_overwrite_model_error_at_once():
+    result = run_variant("buggy", events=3, consumers=1, policy="classify")
+    kafka_retry = result["scenarios"][0]
+    assert kafka_retry["per_event"][0]["attempts"] == 2
+    assert kafka_retry["per_event"][0]["errors"] == ["InjectedFailure", "OverwriteModelError"]
+
+
+def test_replaying_the_flooded_dlq_with_the_fixed_worker_applies_every_event_once():
+    outcome = flood_and_replay(events=10, consumers=2)
+    assert outcome["dead_lettered_before"] == 9
+    assert outcome["replayed"] >= 9
+    assert outcome["succeeded_after_replay"] == 9
+    assert outcome["dead_lettered_after_replay"] == 0
+    assert outcome["allocations"] == 10
+    assert outcome["duplicates"] == 0
