@@ -1,0 +1,1 @@
+"""Messaging: the broker port, its memory and Kafka adapters, and what runs on top of them."""

@@ -1,0 +1,222 @@
+"""The broker contract: what every adapter of the broker port must do.
+
+A test module subclasses BrokerContract under a name starting with ``Test``, provides a
+``broker`` fixture, and sets how long to wait for records that should arrive
+(``wait_s``) and to watch for records that should not (``quiet_s``). Every topic and
+group name is new, so runs against a long-lived broker do not collide.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+
+import pytest
+
+from modelguard.messaging.broker import (
+    Broker,
+    BrokerClosedError,
+    CommitFailedError,
+    Consumer,
+    Record,
+    partition_for,
+)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def consume(consumer: Consumer, count: int, wait_s: float) -> list[Record]:
+    """Poll until ``count`` records arrived or ``wait_s`` passed."""
+    records: list[Record] = []
+    deadline = time.monotonic() + wait_s
+    while len(records) < count and time.monotonic() < deadline:
+        records += consumer.poll(timeout_s=0.2)
+    return records
+
+
+def settle(consumers: list[Consumer], partitions: Iterable[tuple[str, int]], wait_s: float):
+    """Poll every member until together they own ``partitions``, each one exactly once."""
+    expected = sorted(partitions)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        for consumer in consumers:
+            assert consumer.poll(timeout_s=0.1) == [], "settle() expects empty topics"
+        owned = [tp for consumer in consumers for tp in consumer.assignment()]
+        if sorted(owned) == expected and all(c.assignment() for c in consumers):
+            return
+    pytest.fail(f"no stable assignment of {expected}: {[c.assignment() for c in consumers]}")
+
+
+class BrokerContract:
+    wait_s: float = 5.0
+    quiet_s: float = 0.2
+
+    def topic(self, broker: Broker, partitions: int = 1) -> str:
+        name = unique("topic")
+        broker.create_topic(name, partitions)
+        return name
+
+    def test_a_record_comes_back_with_its_key_headers_and_timestamp(self, broker):
+        topic = self.topic(broker)
+        headers = [("event-type", b"PURCHASE_CREATED"), ("attempt", b"1"), ("attempt", b"2")]
+        before_ms = time.time_ns() // 1_000_000 - 60_000
+        with broker.producer() as producer:
+            stored = producer.publish(topic, b'{"id": 1}', key=b"purchase-1", headers=headers)
+        with broker.consumer(unique("group"), [topic]) as consumer:
+            [record] = consume(consumer, 1, self.wait_s)
+        assert (record.topic, record.partition, record.offset) == (
+            stored.topic,
+            stored.partition,
+            stored.offset,
+        )
+        assert (record.key, record.value) == (b"purchase-1", b'{"id": 1}')
+        assert record.headers == tuple(headers)
+        assert record.header("attempt") == b"2"
+        assert record.header("missing") is None
+        assert record.timestamp_ms > before_ms
+
+    def test_records_with_the_same_key_go_to_the_same_partition(self, broker):
+        topic = self.topic(broker, partitions=4)
+        keys = [f"purchase-{n}".encode() for n in range(8)]
+        with broker.producer() as producer:
+            placed = {key: {producer.publish(topic, b"x", key=key).partition} for key in keys}
+            for key in keys * 2:
+                placed[key].add(producer.publish(topic, b"x", key=key).partition)
+        # One partition per key, and the one Kafka's default partitioner picks.
+        assert placed == {key: {partition_for(key, 4)} for key in keys}
+        assert len({p for ps in placed.values() for p in ps}) > 1
+
+    def test_offsets_in_a_partition_start_at_zero_and_increase_by_one(self, broker):
+        topic = self.topic(broker)
+        with broker.producer() as producer:
+            offsets = [producer.publish(topic, b"%d" % n).offset for n in range(3)]
+        with broker.consumer(unique("group"), [topic]) as consumer:
+            records = consume(consumer, 3, self.wait_s)
+        assert offsets == [0, 1, 2]
+        assert [(r.offset, r.value) for r in records] == [(0, b"0"), (1, b"1"), (2, b"2")]
+
+    def test_a_new_member_starts_after_the_groups_last_commit(self, broker):
+        topic, group = self.topic(broker), unique("group")
+        with broker.producer() as producer:
+            for n in range(3):
+                producer.publish(topic, b"%d" % n)
+        with broker.consumer(group, [topic]) as first:
+            records = consume(first, 3, self.wait_s)
+            first.commit(records[1])
+        with broker.consumer(group, [topic]) as second:
+            assert [r.value for r in consume(second, 1, self.wait_s)] == [b"2"]
+            assert consume(second, 1, self.quiet_s) == []
+
+    def test_uncommitted_records_are_redelivered_after_a_restart(self, broker):
+        topic, group = self.topic(broker), unique("group")
+        with broker.producer() as producer:
+            producer.publish(topic, b"a")
+            producer.publish(topic, b"b")
+        with broker.consumer(group, [topic]) as crashed:
+            assert len(consume(crashed, 2, self.wait_s)) == 2
+        with broker.consumer(group, [topic]) as restarted:
+            assert [r.value for r in consume(restarted, 2, self.wait_s)] == [b"a", b"b"]
+
+    def test_two_members_split_the_partitions_and_see_every_record_once(self, broker):
+        topic, group = self.topic(broker, partitions=4), unique("group")
+        with broker.consumer(group, [topic]) as one, broker.consumer(group, [topic]) as two:
+            settle([one, two], [(topic, p) for p in range(4)], self.wait_s * 4)
+            assert len(one.assignment()) == len(two.assignment()) == 2
+            with broker.producer() as producer:
+                sent = {producer.publish(topic, b"%d" % n, key=b"%d" % n) for n in range(40)}
+            seen: Counter[tuple[str, int, int]] = Counter()
+            deadline = time.monotonic() + self.wait_s * 2
+            while sum(seen.values()) < len(sent) and time.monotonic() < deadline:
+                for member in (one, two):
+                    for record in member.poll(timeout_s=0.1):
+                        assert (record.topic, record.partition) in member.assignment()
+                        seen[(record.topic, record.partition, record.offset)] += 1
+                        member.commit(record)
+            assert consume(one, 1, self.quiet_s) + consume(two, 1, self.quiet_s) == []
+        assert seen == Counter((m.topic, m.partition, m.offset) for m in sent)
+
+    def test_another_group_reads_everything_independently(self, broker):
+        topic = self.topic(broker)
+        with broker.producer() as producer:
+            for n in range(3):
+                producer.publish(topic, b"%d" % n)
+        with broker.consumer(unique("billing"), [topic]) as billing:
+            for record in consume(billing, 3, self.wait_s):
+                billing.commit(record)
+        with broker.consumer(unique("audit"), [topic]) as audit:
+            assert [r.value for r in consume(audit, 3, self.wait_s)] == [b"0", b"1", b"2"]
+
+    def test_committing_a_partition_the_member_does_not_own_fails(self, broker):
+        topic, other, group = self.topic(broker, partitions=2), self.topic(broker), unique("g")
+        with broker.consumer(group, [topic]) as one, broker.consumer(group, [topic]) as two:
+            settle([one, two], [(topic, 0), (topic, 1)], self.wait_s * 4)
+            with broker.producer() as producer:
+                stored = producer.publish(topic, b"x", key=b"k")
+                elsewhere = producer.publish(other, b"y")
+            owner, stranger = (
+                (one, two) if (topic, stored.partition) in one.assignment() else (two, one)
+            )
+            [record] = consume(owner, 1, self.wait_s)
+            with pytest.raises(CommitFailedError):
+                stranger.commit(record)
+            with pytest.raises(CommitFailedError):
+                owner.commit(Record(other, elsewhere.partition, elsewhere.offset, None, b"y"))
+            owner.commit(record)
+
+    def test_a_closed_consumer_can_neither_commit_nor_poll(self, broker):
+        topic = self.topic(broker)
+        with broker.producer() as producer:
+            producer.publish(topic, b"x")
+        consumer = broker.consumer(unique("group"), [topic])
+        [record] = consume(consumer, 1, self.wait_s)
+        consumer.close()
+        consumer.close()  # closing twice is harmless
+        assert consumer.assignment() == set()
+        with pytest.raises(CommitFailedError):
+            consumer.commit(record)
+        with pytest.raises(BrokerClosedError):
+            consumer.poll()
+
+    def test_poll_gives_up_after_its_timeout_when_nothing_arrives(self, broker):
+        topic = self.topic(broker)
+        with broker.consumer(unique("group"), [topic]) as consumer:
+            consume(consumer, 1, self.quiet_s)  # let the member join first
+            started = time.monotonic()
+            assert consumer.poll(timeout_s=0.3) == []
+            assert 0.25 <= time.monotonic() - started < 0.3 + self.wait_s
+
+    def test_a_poll_returns_at_most_max_records(self, broker):
+        topic = self.topic(broker)
+        with broker.producer() as producer:
+            for n in range(5):
+                producer.publish(topic, b"%d" % n)
+        with broker.consumer(unique("group"), [topic]) as consumer:
+            deadline = time.monotonic() + self.wait_s
+            batch: list[Record] = []
+            while not batch and time.monotonic() < deadline:
+                batch = consumer.poll(timeout_s=0.2, max_records=2)
+            assert [r.value for r in batch] == [b"0", b"1"]
+
+    def test_creating_an_existing_topic_keeps_it(self, broker):
+        topic = self.topic(broker, partitions=2)
+        with broker.producer() as producer:
+            producer.publish(topic, b"kept")
+        broker.create_topic(topic, partitions=2)
+        with broker.consumer(unique("group"), [topic]) as consumer:
+            assert [r.value for r in consume(consumer, 1, self.wait_s)] == [b"kept"]
+            assert consumer.assignment() == {(topic, 0), (topic, 1)}
+
+    def test_closing_the_broker_closes_what_it_opened(self, broker):
+        topic = self.topic(broker)
+        producer = broker.producer()
+        consumer = broker.consumer(unique("group"), [topic])
+        broker.close()
+        assert producer.closed and consumer.closed
+        with pytest.raises(BrokerClosedError):
+            producer.publish(topic, b"late")
+        with pytest.raises(BrokerClosedError):
+            broker.producer()
