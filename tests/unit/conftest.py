@@ -12,6 +12,13 @@ from modelguard import ModelRegistry, Schema, db
 _names = itertools.count()
 
 
+@pytest.fixture(autouse=True)
+def _embedded_only(monkeypatch):
+    """Unit tests never reach a real server, even where CI exports one's address."""
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+
+
 @pytest.fixture
 def registry():
     """A registry of its own, whose models leave mongoengine's registry afterwards."""

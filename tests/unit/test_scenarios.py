@@ -11,11 +11,6 @@ from modelguard.scenarios import Scenario, flood_and_replay, run_scenario, run_v
 logging.getLogger("modelguard").setLevel(logging.CRITICAL)
 
 
-@pytest.fixture(autouse=True)
-def _embedded(monkeypatch):
-    monkeypatch.delenv("MONGODB_URI", raising=False)
-
-
 @pytest.fixture(scope="module")
 def outcomes():
     """All four variants once, at a size that keeps the unit suite fast."""
