@@ -51,6 +51,8 @@ def parse_event(payload: bytes, *, max_bytes: int = MAX_PAYLOAD_BYTES) -> Purcha
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise MalformedEvent(f"payload is not JSON: {error.msg} at position {error.pos}") from None
+    except RecursionError:  # "[[[[...": nesting deeper than the parser's recursion limit
+        raise MalformedEvent("payload is not JSON: nested deeper than the parser allows") from None
     if not isinstance(data, dict):
         raise MalformedEvent(f"payload is a JSON {type(data).__name__}, not an object")
     kind = data.get("type")
