@@ -235,10 +235,16 @@ class Broker(_Closable):
     def _close(self) -> None:
         with self._opened_lock:
             opened, self._opened = self._opened, []
+        failures: list[BrokerError] = []
         # Consumers first, so they leave their groups while producers can still flush.
         for item in sorted(opened, key=lambda o: not isinstance(o, Consumer)):
-            item.close()
+            try:
+                item.close()
+            except BrokerError as error:  # one failure must not leave the rest open
+                failures.append(error)
         self._release()
+        if failures:
+            raise failures[0]
 
     def _release(self) -> None:
         """Free the adapter's own resources once its producers and consumers are closed."""

@@ -12,6 +12,11 @@ It decides:
   ``KAFKA_*`` variables (``from_env``); passwords never appear in logs or repr;
 - laziness: nothing connects at import or construction; the first ``create_topic``
   creates the admin client, ``producer()`` and ``consumer()`` create theirs.
+
+One difference from the memory broker is left as Kafka has it: subscribing to a missing
+topic creates it with the broker's defaults when the broker auto-creates topics
+(kafka-python 3.0.12 asks for that whatever ``allow_auto_create_topics`` says), while
+the memory broker creates a topic on its first publish. Create topics before use.
 """
 
 from __future__ import annotations
@@ -46,8 +51,6 @@ PRODUCER_SETTINGS: Mapping[str, Any] = {"acks": "all", "linger_ms": 5}
 CONSUMER_SETTINGS: Mapping[str, Any] = {
     "enable_auto_commit": False,
     "auto_offset_reset": "earliest",
-    # Subscribing does not create a topic, as on the memory broker.
-    "allow_auto_create_topics": False,
     # 6 s is the broker's smallest allowed session (group.min.session.timeout.ms): a
     # member that vanishes without leaving is replaced within seconds.
     "session_timeout_ms": 6_000,
@@ -159,7 +162,8 @@ class KafkaBroker(Broker):
         with self._admin_lock:
             admin, self._admin = self._admin, None
         if admin is not None:
-            admin.close()
+            with _translated("close the admin client"):
+                admin.close()
 
 
 class KafkaBrokerProducer(Producer):
@@ -180,7 +184,8 @@ class KafkaBrokerProducer(Producer):
         return RecordMetadata(stored.topic, stored.partition, stored.offset)
 
     def _close(self) -> None:
-        self._producer.close(timeout=self._timeout_s)
+        with _translated("close the producer"):
+            self._producer.close(timeout=self._timeout_s)
 
 
 class KafkaBrokerConsumer(Consumer):
@@ -195,7 +200,17 @@ class KafkaBrokerConsumer(Consumer):
             options["client_id"] = client_id
         with _translated(f"join group {group!r}"):
             self._consumer = kafka.KafkaConsumer(**options)
-            self._consumer.subscribe(list(topics))
+            try:
+                # Partitions known before the first join: a leader that assigned without
+                # them rejoins when they arrive, and if a short poll() times out during
+                # that rejoin, kafka-python 3.0.12 never finishes it (the member stops
+                # heartbeating and drops out of the group for good).
+                for topic in topics:
+                    self._consumer.partitions_for_topic(topic)
+                self._consumer.subscribe(list(topics))
+            except BaseException:
+                self._consumer.close(autocommit=False)
+                raise
 
     def _poll(self, timeout_s: float, max_records: int) -> list[Record]:
         with _translated("poll"):
