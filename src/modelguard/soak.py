@@ -611,7 +611,13 @@ _KEY_FIGURES = ("records", "processed", "dead_lettered", "lost", "crashes", "dup
 
 def main(args: argparse.Namespace) -> int:
     """`python -m modelguard soak`: 0 when nothing was lost, crashed or applied twice."""
-    result = run_soak(records=args.records, seed=args.seed, kills=args.kills, broker=args.broker)
+    try:
+        result = run_soak(
+            records=args.records, seed=args.seed, kills=args.kills, broker=args.broker
+        )
+    except NotImplementedError as error:
+        print(f"modelguard soak: {error}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(result, indent=2))
     else:

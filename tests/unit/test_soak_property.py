@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 
@@ -14,6 +15,7 @@ from modelguard.bootstrap import open_broker
 from modelguard.faults import InjectedFailure
 from modelguard.messaging.events import PurchaseCreated
 from modelguard.soak import Outgoing, Soak, WorkerProcess, prepare, run_soak
+from modelguard.soak import main as soak_main
 
 ID_FIELDS = ("type", "event_id", "purchase_id", "user_id", "course_id", "padding")
 
@@ -141,3 +143,17 @@ def test_a_handler_that_kills_the_process_is_counted_as_a_crash():
 
     assert result["crashes"] > 0 and result["lost"] > 0
     assert not result["ok"]
+
+
+def test_the_command_prints_json_and_exits_0_when_nothing_is_lost(capsys):
+    args = argparse.Namespace(records=100, seed=6, kills=0, broker="memory", json=True)
+
+    assert soak_main(args) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+
+
+def test_the_command_refuses_kafka_for_now(capsys):
+    args = argparse.Namespace(records=100, seed=0, kills=0, broker="kafka", json=False)
+
+    assert soak_main(args) == 2
+    assert "memory" in capsys.readouterr().err

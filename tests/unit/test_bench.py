@@ -1,0 +1,75 @@
+"""The benchmark's report has its documented shape; its speed is not tested here."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from modelguard.bench import bench_table, run_bench
+
+RATES = (
+    "direct_events_per_s",
+    "direct_idempotent_events_per_s",
+    "fixed_events_per_s",
+    "guard_only_events_per_s",
+    "cache_only_events_per_s",
+    "buggy_events_per_s",
+)
+PROCESSES = ("fixed", "cache-only", "guard-only", "buggy")
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run_bench(events=50, batch=25, buggy_events=5, repeat=1, progress=False)
+
+
+def test_the_report_is_json_with_every_figure(result):
+    assert json.loads(json.dumps(result)) == result
+    for key in RATES:
+        assert result[key] > 0, key
+    assert result["guard_access_ns"] > 0 and result["dict_get_ns"] > 0
+    assert result["guard_access_ratio"] == pytest.approx(
+        result["guard_access_ns"] / result["dict_get_ns"], rel=0.01
+    )
+    assert result["define_hit_ns"] > 0 and result["define_hit_identical_ns"] > 0
+    assert set(result["ratios"]) >= {"fixed_over_direct", "guard_access_ratio"}
+    assert result["machine"]["nproc"] >= 1 and result["machine"]["python"]
+
+
+def test_memory_is_reported_per_worker_process(result):
+    for figures in ("memory_growth_kb", "modules_added", "model_classes_alive"):
+        assert set(result[figures]) == set(PROCESSES), figures
+    # The per-call variants leave a copy of the build's modules behind on every load.
+    assert result["modules_added"]["fixed"] == 0
+    assert result["modules_added"]["guard-only"] > 0
+
+
+def test_each_run_counts_its_events(result):
+    runs = result["runs"]
+    assert runs["fixed"]["succeeded"] == 50 and runs["fixed"]["dead_lettered"] == 0
+    assert runs["fixed"]["service_loads"] == 0  # loaded once, at start-up
+    assert runs["guard-only"]["service_loads"] == 50  # once per event
+    assert runs["buggy"]["events"] == result["buggy_events"] == 5
+    assert runs["buggy"]["dead_lettered"] == 5 and runs["buggy"]["succeeded"] == 0
+
+
+def test_kafka_is_null_with_a_reason_when_not_requested(result):
+    assert result["kafka_events_per_s"] == {"1": None, "2": None}
+    assert result["kafka_note"]
+
+
+def test_every_target_is_reported_not_asserted(result):
+    assert len(result["targets"]) == 4
+    for target in result["targets"]:
+        assert set(target) == {"target", "measured", "met"}
+        assert target["met"] in (True, False, None)
+    kafka_target = result["targets"][-1]
+    assert kafka_target["met"] is None
+
+
+def test_the_table_shows_each_candidate_and_target(result):
+    table = bench_table(result)
+    for name in ("direct", "fixed", "guard-only", "cache-only", "buggy (dead-lettered/s)"):
+        assert name in table
+    assert "not measured" in table
