@@ -21,7 +21,11 @@ PROCESSES = ("fixed", "cache-only", "guard-only", "buggy")
 
 @pytest.fixture(scope="module")
 def result():
-    return run_bench(events=50, batch=25, buggy_events=5, repeat=1, progress=False)
+    # Module-scoped, so set up before conftest's per-test guard: keep servers out here too.
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("MONGODB_URI", raising=False)
+        env.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+        yield run_bench(events=50, batch=25, buggy_events=5, repeat=1, progress=False)
 
 
 def test_the_report_is_json_with_every_figure(result):

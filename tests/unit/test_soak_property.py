@@ -23,8 +23,10 @@ ID_FIELDS = ("type", "event_id", "purchase_id", "user_id", "course_id", "padding
 @pytest.fixture(scope="module")
 def world():
     """One worker process over a clean database, fed by a memory broker for all examples."""
-    database, course_ids = prepare()
-    with open_broker("memory") as bus:
+    # Module-scoped, so set up before conftest's per-test guard: keep servers out here too.
+    with pytest.MonkeyPatch.context() as env, open_broker("memory") as bus:
+        env.delenv("MONGODB_URI", raising=False)
+        database, course_ids = prepare()
         yield {
             "database": database,
             "course_ids": course_ids,
