@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from modelguard.bench import bench_table, run_bench
+from modelguard.bench import bench_table, kafka_throughput, run_bench
 
 RATES = (
     "direct_events_per_s",
@@ -77,3 +77,12 @@ def test_the_table_shows_each_candidate_and_target(result):
     for name in ("direct", "fixed", "guard-only", "cache-only", "buggy (dead-lettered/s)"):
         assert name in table
     assert "not measured" in table
+
+
+def test_kafka_is_null_with_a_reason_when_no_broker_answers(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
+
+    rates, note = kafka_throughput(10)
+
+    assert rates == {"1": None, "2": None}
+    assert "127.0.0.1:1" in note
