@@ -20,6 +20,13 @@ demo: setup
 	$(BIN)/python -m modelguard walkthrough
 	$(BIN)/python -m modelguard scenarios --variant all
 	$(BIN)/python -m modelguard replay-dlq
+	$(BIN)/jupyter nbconvert --log-level=WARN --to notebook --execute \
+	    --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.kernel_name=python3 \
+	    --output-dir build/notebooks notebooks/[0-9][0-9]-*.ipynb
+	$(BIN)/jupyter nbconvert --log-level=WARN --to html --output-dir build/notebooks \
+	    build/notebooks/[0-9][0-9]-*.ipynb
+	$(BIN)/python scripts/render_figures.py --out build/figures
+	@echo "Executed notebooks and HTML: build/notebooks/   Figures: build/figures/"
 
 test: setup
 	$(BIN)/python -m pytest
@@ -31,7 +38,7 @@ test-integration: setup
 	MODELGUARD_REQUIRE_SERVICES=1 $(BIN)/python -m pytest -m integration tests/integration
 
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --allow-root notebooks/
 
 lint: setup
 	$(BIN)/python -m modelguard lint src

@@ -65,6 +65,18 @@ def _replay_dlq(args: argparse.Namespace) -> int:
     return 0
 
 
+def _soak(args: argparse.Namespace) -> int:
+    from modelguard import soak
+
+    return soak.main(args)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from modelguard import bench
+
+    return bench.main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m modelguard",
@@ -100,6 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true")
     replay.set_defaults(run=_replay_dlq)
 
+    soak = commands.add_parser(
+        "soak", help="push good, bad and repeated records through the fixed worker; lose none"
+    )
+    soak.add_argument("--broker", choices=("memory", "kafka"), default="memory")
+    soak.add_argument("--records", type=_positive, default=10_000)
+    soak.add_argument("--kills", type=_non_negative, default=0, help="worker deaths to inject")
+    soak.add_argument("--seed", type=int, default=0, help="names the stream of records")
+    soak.add_argument("--json", action="store_true")
+    soak.set_defaults(run=_soak)
+
+    bench = commands.add_parser("bench", help="what the fix costs, what the bug costs")
+    bench.add_argument("--events", type=_positive, default=2000)
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(run=_bench)
+
     commands.add_parser(
         "lint", help="check model registration and dynamic loads: lint [--format json] PATH..."
     )
@@ -110,6 +137,13 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 

@@ -210,12 +210,22 @@ def _run_consumers(
 ) -> None:
     """Run `count` consumers of one worker process until all events settle or it crashes."""
     crashed = threading.Event()
-
-    def consume(number: int) -> None:
-        consumer = RetryingConsumer(
-            bus, topic, group, worker.allocate_trainer,
-            policy=policy, on_attempt=log, name=f"consumer-{number}",
+    # Every member joins before any polls, so the group rebalances once, up front,
+    # instead of taking partitions away from consumers with records in hand.
+    members = [
+        RetryingConsumer(
+            bus,
+            topic,
+            group,
+            worker.allocate_trainer,
+            policy=policy,
+            on_attempt=log,
+            name=f"consumer-{number}",
         )  # fmt: skip
+        for number in range(count)
+    ]
+
+    def consume(consumer: RetryingConsumer) -> None:
         try:
             while not (log.all_settled() or crashed.is_set() or time.monotonic() > deadline):
                 consumer.poll_once(0.05)
@@ -224,7 +234,7 @@ def _run_consumers(
         finally:
             consumer.close()
 
-    threads = [threading.Thread(target=consume, args=(n,), daemon=True) for n in range(count)]
+    threads = [threading.Thread(target=consume, args=(m,), daemon=True) for m in members]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -12,11 +12,16 @@ from modelguard import ModelRegistry, Schema, db
 _names = itertools.count()
 
 
-@pytest.fixture(autouse=True)
-def _embedded_only(monkeypatch):
-    """Unit tests never reach a real server, even where CI exports one's address."""
-    monkeypatch.delenv("MONGODB_URI", raising=False)
-    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+@pytest.fixture(autouse=True, scope="session")
+def _embedded_only():
+    """Unit tests never reach a real server, even where CI exports one's address.
+
+    Session-scoped, so it is in force before any module-scoped fixture runs.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("MONGODB_URI", raising=False)
+        patch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+        yield
 
 
 @pytest.fixture

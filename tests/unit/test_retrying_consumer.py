@@ -193,3 +193,19 @@ def test_when_the_dlq_publish_fails_nothing_is_committed_and_the_record_comes_ba
     consumer.poll_once(0.01)
     assert spy.calls[-2:] == [("publish", dlq_topic(TOPIC)), ("commit", TOPIC)]
     consumer.close()
+
+
+@pytest.mark.parametrize("attempt_header", [b"two", b"0", b"-3"])
+def test_a_nonsense_attempt_header_is_dead_lettered_and_the_consumer_goes_on(bus, attempt_header):
+    handled = []
+    consumer = RetryingConsumer(bus, TOPIC, GROUP, lambda e, a: handled.append(e.event_id))
+    with bus.producer() as producer:
+        producer.publish(
+            TOPIC, event(1).to_bytes(), key=b"k", headers=[(Headers.ATTEMPT, attempt_header)]
+        )
+    publish(bus, event(2).to_bytes())
+    drain(consumer)
+    assert handled == ["evt-2"]
+    [dead] = bus.topic_records(dlq_topic(TOPIC))
+    assert b"is not a positive number" in dead.header(Headers.ERROR_MESSAGE)
+    consumer.close()

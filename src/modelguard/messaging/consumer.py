@@ -54,6 +54,20 @@ class Headers:
     )  # fmt: skip
 
 
+def _attempt_of(record: Record) -> int:
+    """The attempt this delivery is; a header someone else wrote may be nonsense."""
+    raw = record.header(Headers.ATTEMPT)
+    if raw is None:
+        return 1
+    try:
+        attempt = int(raw)
+    except ValueError:
+        attempt = 0
+    if attempt < 1:
+        raise MalformedEvent(f"header {Headers.ATTEMPT} is not a positive number: {raw[:20]!r}")
+    return attempt
+
+
 def retry_topic(topic: str) -> str:
     return f"{topic}.retry"
 
@@ -125,11 +139,11 @@ class RetryingConsumer:
 
     def handle(self, record: Record) -> None:
         """Settle one record: handled, retried or dead-lettered, then committed."""
-        attempt = int(record.header(Headers.ATTEMPT) or b"1")
         try:
+            attempt = _attempt_of(record)
             event = parse_event(record.value)
         except MalformedEvent as error:
-            self._dead_letter(record, attempt, error, event_id=None)
+            self._dead_letter(record, 1, error, event_id=None)
         else:
             try:
                 self._handler(event, attempt)

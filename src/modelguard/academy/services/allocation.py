@@ -41,6 +41,9 @@ class AllocationService:
         self.User = models.model("User")
         self.Course = models.model("Course")
         self.Allocation = models.model("Allocation")
+        # mongoengine hands out the collection before it creates the indexes; make the
+        # unique purchase index exist before the first insert can race past it.
+        self.Allocation.ensure_indexes()
 
     def allocate(
         self, *, purchase_id: str, user_id: str, course_id: str, event_id: str

@@ -76,9 +76,8 @@ class AdminServiceBuild:
             build = next(self._builds)
             module = None
             for path in BUILD_FILES:
-                module = execute_file(
-                    path, f"admin_build_{build}_{path.stem}", transform=self._transform
-                )
+                name = f"admin_build_{build}_{path.parent.name}_{path.stem}"
+                module = execute_file(path, name, transform=self._transform)
         return module.AllocationService()
 
 
