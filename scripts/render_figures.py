@@ -20,7 +20,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from modelguard.cli import VARIANT_NAMES
-from modelguard.growth import measure_dlq_growth
+from modelguard.growth import measure_growth
 from modelguard.plots import save_all
 from modelguard.scenarios import run_variant
 
@@ -46,12 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         for variant in tqdm(VARIANT_NAMES, desc="variants")
     ]
     sizes = [int(size) for size in args.growth_sizes.split(",")]
-    growth = measure_dlq_growth(sizes, consumers=args.consumers, broker=args.broker, progress=True)
+    growth = measure_growth(sizes, consumers=args.consumers, broker=args.broker, progress=True)
     for path in save_all(results, args.out, growth=growth, dpi=args.dpi):
         print(path)
     # The numbers behind the figures, for anyone who quotes them.
     measured = args.out / "results.json"
-    measured.write_text(json.dumps({"variants": results, "dlq_growth": growth}, indent=2))
+    measured.write_text(json.dumps({"variants": results, "growth": growth}, indent=2))
     print(measured)
     if args.main_figure:
         args.main_figure.parent.mkdir(parents=True, exist_ok=True)

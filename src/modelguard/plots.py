@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import ScaledTranslation
 
@@ -253,17 +255,14 @@ def dlq_growth(points: Iterable[Mapping], ax: Axes | None = None) -> Figure:
         largest = max(p["events"] for p in points)
         ax.plot([0, largest], [0, largest], ls="--", color="#9e9e9e", lw=1.2,
                 label="one DLQ record per event")  # fmt: skip
-        for variant, series in by_variant.items():
-            series = sorted(series, key=lambda p: p["events"])
+        lines = _lines(by_variant, "dlq_records")
+        offsets = _apart(lines)
+        for variant, (xs, ys) in lines.items():
             look = _variant(variant)
-            xs = [p["events"] for p in series]
-            ys = [p["dlq_records"] for p in series]
-            ax.plot(xs, ys, marker=look.marker, color=look.color, lw=2.2, ms=7,
-                    label=variant, clip_on=False, zorder=3)  # fmt: skip
-            ax.annotate(
-                f"{ys[-1]}", (xs[-1], ys[-1]), xytext=(7, 0), textcoords="offset points",
-                va="center", color=look.color, fontweight="bold",
-            )  # fmt: skip
+            ax.plot(xs, ys, marker=look.marker, color=look.color, lw=2.2, ms=7, label=variant,
+                    transform=_shifted(ax, offsets[variant]), clip_on=False,
+                    zorder=3)  # fmt: skip
+        ends = [(ys[-1], f"{ys[-1]}", variant) for variant, (_, ys) in lines.items()]
         consumers = points[0].get("consumers")
         ax.set_title(
             "DLQ size as events grow"
@@ -272,7 +271,9 @@ def dlq_growth(points: Iterable[Mapping], ax: Axes | None = None) -> Figure:
         ax.set_xlabel("events published")
         ax.set_ylabel("records in the DLQ")
         ax.set_xlim(0, largest * 1.1)
-        ax.set_ylim(0, max(largest, *(p["dlq_records"] for p in points)) * 1.1)
+        top = max(largest, *(p["dlq_records"] for p in points)) * 1.1
+        ax.set_ylim(-0.03 * top, top)  # lines at zero stay clear of the axis
+        _end_labels(ax, largest, ends)
         ax.legend(loc="upper left", frameon=False)
         _tidy(ax, grid="both")
     return ax.figure
@@ -325,6 +326,144 @@ def _costs(result: Mapping) -> dict:
     }
 
 
+# What `cost_growth` draws, one panel each: the point's key, the panel title, log scale or not.
+GROWTH_COSTS = (
+    ("ms_per_event", "wall time per event, ms", True),
+    ("service_loads_per_event", "service loads per event", True),
+    ("attempts_per_event", "attempts per event", False),
+)
+
+
+def cost_growth(points: Iterable[Mapping], ax: Axes | Sequence[Axes] | None = None) -> Figure:
+    """What each event costs against the events in the run, one line per variant.
+
+    One panel per entry of `GROWTH_COSTS`: wall time (the whole scenario, set-up
+    included, over its events), runs of the admin service's build, and attempts,
+    each per event; the value at the largest size is printed at the end of each
+    line. Lines that coincide (three variants make one attempt per event) are
+    drawn 2 pt apart, so none hides another. `ax` may be one Axes (it gets the
+    first panel) or one per panel; without it the figure is one row of panels
+    with a legend below.
+    """
+    points = list(points)
+    if not points:
+        raise ValueError("cost_growth needs at least one point")
+    by_variant: dict[str, list[Mapping]] = defaultdict(list)
+    for point in points:
+        by_variant[point["variant"]].append(point)
+    sizes = sorted({p["events"] for p in points})
+    with matplotlib.rc_context(STYLE):
+        if ax is None:
+            fig = Figure(figsize=(4.0 * len(GROWTH_COSTS), 4.4), layout="constrained")
+            axes = list(fig.subplots(1, len(GROWTH_COSTS)))
+        else:
+            axes = [ax] if isinstance(ax, Axes) else list(ax)
+            fig = axes[0].figure
+        for panel, (key, title, log) in zip(axes, GROWTH_COSTS, strict=False):
+            _cost_growth_panel(panel, by_variant, key, log)
+            panel.set_title(title)
+            panel.set_xscale("log")
+            panel.set_xticks(sizes, [str(size) for size in sizes])
+            panel.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+            panel.set_xlim(sizes[0] / 1.25, sizes[-1] * 1.9)  # room for the end labels
+            panel.set_xlabel("events in the run")
+            _tidy(panel, grid="both")
+        consumers = points[0].get("consumers")
+        heading = "What each event costs as traffic grows" + (
+            f" (concurrent_events, {consumers} consumers)" if consumers else ""
+        )
+        handles = [
+            Line2D([], [], color=_variant(v).color, marker=_variant(v).marker, lw=2.2, ms=7,
+                   label=v)
+            for v in by_variant
+        ]  # fmt: skip
+        if ax is None:
+            fig.suptitle(heading)
+            fig.legend(handles=handles, loc="outside lower center", ncols=len(handles),
+                       frameon=False)  # fmt: skip
+        else:
+            axes[0].legend(handles=handles, loc="best", frameon=False)
+    return fig
+
+
+def _cost_growth_panel(
+    ax: Axes, by_variant: Mapping[str, list[Mapping]], key: str, log: bool
+) -> None:
+    lines = _lines(by_variant, key)
+    offsets = _apart(lines)
+    for variant, (xs, ys) in lines.items():
+        look = _variant(variant)
+        ax.plot(xs, ys, marker=look.marker, color=look.color, lw=2.2, ms=7, label=variant,
+                transform=_shifted(ax, offsets[variant]), zorder=3)  # fmt: skip
+    values = [y for _, ys in lines.values() for y in ys]
+    if log:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1, 2, 5)))
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.set_ylim(min(values) / 1.6, max(values) * 1.6)
+    else:
+        ax.set_ylim(0, max(values) * 1.2)
+    ends = [(ys[-1], f"{ys[-1]:.2g}", variant) for variant, (_, ys) in lines.items()]
+    _end_labels(ax, max(x for xs, _ in lines.values() for x in xs), ends)
+
+
+def _lines(by_variant: Mapping[str, list[Mapping]], key: str) -> dict[str, tuple[list, list]]:
+    """Per variant, the events and the `key` values of its points, by events."""
+    lines = {}
+    for variant, series in by_variant.items():
+        series = sorted(series, key=lambda p: p["events"])
+        lines[variant] = ([p["events"] for p in series], [p[key] for p in series])
+    return lines
+
+
+def _apart(lines: Mapping[str, tuple[list, list]], step_pt: float = 2.0) -> dict[str, float]:
+    """Per variant, points to shift its line up (or down) by: 0 unless another line is the
+    same; lines that are the same are spread `step_pt` apart, so none hides another."""
+    same: dict[tuple, list[str]] = defaultdict(list)
+    for variant, (xs, ys) in lines.items():
+        same[(tuple(xs), tuple(round(y, 9) for y in ys))].append(variant)
+    return {
+        variant: step_pt * ((len(group) - 1) / 2 - number)
+        for group in same.values()
+        for number, variant in enumerate(group)
+    }
+
+
+def _shifted(ax: Axes, offset_pt: float):
+    """Data coordinates, drawn `offset_pt` points higher."""
+    return ax.transData + ScaledTranslation(0, offset_pt / 72, ax.figure.dpi_scale_trans)
+
+
+def _end_labels(ax: Axes, x: float, ends: Iterable[tuple[float, str, str]]) -> None:
+    """Each line's last value (y, text, variant) printed right of `x`, in the variant's colour.
+
+    Lines that end on the same text share one grey label; labels that would
+    overlap are pushed apart. Call it once the axis limits are set.
+    """
+    groups: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for y, text, variant in ends:
+        groups[text].append((y, variant))
+    to_axes = ax.transScale + ax.transLimits  # data to axes fraction, whatever the layout
+    labels = sorted(
+        (
+            to_axes.transform((x, sum(y for y, _ in at) / len(at)))[1],
+            text,
+            _variant(at[0][1]).color if len(at) == 1 else "#424242",
+        )
+        for text, at in groups.items()
+    )
+    height_pt = 72 * ax.figure.get_figheight() * ax.get_position().height
+    gap = 1.35 * matplotlib.rcParams["font.size"] / height_pt
+    placed: list[float] = []
+    for y, text, color in labels:
+        y = max(y, placed[-1] + gap) if placed else y
+        placed.append(y)
+        ax.annotate(text, (x, y), xycoords=("data", "axes fraction"), xytext=(9, 0),
+                    textcoords="offset points", va="center", color=color,
+                    fontweight="bold")  # fmt: skip
+
+
 def save_png(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
     """Write `fig` as a PNG, creating the directory; returns the path."""
     path = Path(path)
@@ -344,8 +483,8 @@ def save_all(
     """Every figure of `results` as PNGs in `directory` (created); returns the paths.
 
     retry-outcomes.png, cost-per-event.png, one attempt-timeline-VARIANT.png
-    per variant (of `timeline_scenario`), and dlq-growth.png when `growth`
-    points are given.
+    per variant (of `timeline_scenario`), and dlq-growth.png and
+    cost-growth.png when `growth` points are given.
     """
     results = _as_list(results)
     directory = Path(directory)
@@ -359,7 +498,9 @@ def save_all(
         figure = attempt_timeline(scenario, variant=result["variant"])
         written.append(save_png(figure, path, dpi))
     if growth is not None:
+        growth = list(growth)
         written.append(save_png(dlq_growth(growth), directory / "dlq-growth.png", dpi))
+        written.append(save_png(cost_growth(growth), directory / "cost-growth.png", dpi))
     return written
 
 
@@ -407,10 +548,12 @@ def _tidy(ax: Axes, grid: str) -> None:
 
 
 __all__ = [
+    "GROWTH_COSTS",
     "OUTCOMES",
     "VARIANTS",
     "attempt_outcome",
     "attempt_timeline",
+    "cost_growth",
     "cost_per_event",
     "dlq_growth",
     "outcome_counts",

@@ -7,11 +7,13 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 from modelguard.cli import VARIANT_NAMES
-from modelguard.growth import measure_dlq_growth
+from modelguard.growth import measure_growth
 from modelguard.plots import (
+    GROWTH_COSTS,
     OUTCOMES,
     attempt_outcome,
     attempt_timeline,
+    cost_growth,
     cost_per_event,
     dlq_growth,
     outcome_counts,
@@ -46,7 +48,7 @@ def results():
 def growth():
     patch = _embedded()
     try:
-        return measure_dlq_growth(sizes=(2, 4), variants=("buggy", "fixed"))
+        return measure_growth(sizes=(2, 4), variants=("buggy", "fixed"))
     finally:
         patch.undo()
 
@@ -199,6 +201,62 @@ def test_measured_growth_floods_the_dlq_only_with_the_buggy_worker(growth):
             assert point["dlq_records"] == point["dead_lettered"] == 0
 
 
+def test_measured_growth_counts_what_each_event_costs(growth):
+    for point in growth:
+        assert point["attempts_per_event"] == point["attempts"] / point["events"]
+        assert point["service_loads_per_event"] == point["service_loads"] / point["events"]
+        assert point["ms_per_event"] == pytest.approx(1000 * point["duration_s"] / point["events"])
+        if point["variant"] == "buggy":  # the build is loaded again for every attempt
+            assert point["service_loads"] == point["attempts"] >= 5 * point["dead_lettered"]
+        else:  # once, when the worker process starts
+            assert point["service_loads"] == point["processes"] == 1
+            assert point["attempts"] == point["events"]
+
+
+def test_cost_growth_draws_each_cost_of_each_variant_through_its_measured_points(growth):
+    fig = cost_growth(growth)
+    panels = [ax for ax in fig.axes if ax.get_lines()]
+    assert [ax.get_title() for ax in panels] == [title for _, title, _ in GROWTH_COSTS]
+    for ax, (key, _, _) in zip(panels, GROWTH_COSTS, strict=True):
+        lines = {line.get_label(): line for line in ax.get_lines()}
+        assert sorted(lines) == ["buggy", "fixed"]
+        for variant, line in lines.items():
+            points = [p for p in growth if p["variant"] == variant]
+            assert list(line.get_xdata()) == [p["events"] for p in points], (key, variant)
+            assert list(line.get_ydata()) == [p[key] for p in points], (key, variant)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["buggy", "fixed"]
+
+
+def _flat_point(variant: str, events: int) -> dict:
+    return {"variant": variant, "events": events, "consumers": 3, "ms_per_event": 2.0,
+            "service_loads_per_event": 1 / events, "attempts_per_event": 1.0}  # fmt: skip
+
+
+def test_cost_growth_draws_lines_that_coincide_apart_and_labels_their_value_once():
+    points = [_flat_point(v, n) for v in ("guard-only", "cache-only", "fixed") for n in (5, 10)]
+    fig = cost_growth(points)
+    for ax in fig.axes:
+        shifts = {
+            line.get_transform().transform((5, 1))[1] - ax.transData.transform((5, 1))[1]
+            for line in ax.get_lines()
+        }
+        assert len(shifts) == 3 and max(shifts) > 0 > min(shifts)  # three lines, all seen
+        assert len(ax.texts) == 1  # one shared end label
+
+
+def test_cost_growth_draws_its_first_panel_on_a_given_axes(growth):
+    fig = Figure()
+    ax = fig.subplots()
+    assert cost_growth(growth, ax=ax) is fig
+    assert ax.get_title() == GROWTH_COSTS[0][1] and len(ax.get_lines()) == 2
+
+
+def test_cost_growth_refuses_no_points():
+    with pytest.raises(ValueError):
+        cost_growth([])
+
+
 def test_dlq_growth_refuses_no_points():
     with pytest.raises(ValueError):
         dlq_growth([])
@@ -233,6 +291,7 @@ def test_save_all_writes_every_figure_as_a_png(results, growth, tmp_path):
             "retry-outcomes.png",
             "cost-per-event.png",
             "dlq-growth.png",
+            "cost-growth.png",
             *(f"attempt-timeline-{variant}.png" for variant in VARIANT_NAMES),
         ]
     )
