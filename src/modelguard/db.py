@@ -25,8 +25,12 @@ def connect(
     *,
     db: str | None = None,
     alias: str = DEFAULT_CONNECTION_NAME,
+    timeout_ms: int = 5000,
 ) -> Database:
-    """Connect mongoengine's `alias` and return the database handle."""
+    """Connect mongoengine's `alias` and return the database handle.
+
+    `timeout_ms` bounds how long an operation waits for a real server to be reachable.
+    """
     uri = uri or os.environ.get("MONGODB_URI") or None
     # A second connect() for one alias with other settings raises in mongoengine;
     # reconnecting is what callers of this function mean.
@@ -46,7 +50,7 @@ def connect(
             alias=alias,
             host=uri,
             uuidRepresentation="standard",
-            serverSelectionTimeoutMS=5000,
+            serverSelectionTimeoutMS=timeout_ms,
         )
     return mongoengine.get_db(alias)
 
