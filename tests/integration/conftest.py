@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -39,3 +40,12 @@ def kafka_bootstrap() -> str:
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or "127.0.0.1:9092"
     require_service("Kafka", *host_and_port(servers.split(",")[0], 9092))
     return servers
+
+
+@pytest.fixture(scope="session")
+def mongodb_uri() -> str:
+    """MONGODB_URI (default mongodb://127.0.0.1:27017/modelguard), once its server answers."""
+    uri = os.environ.get("MONGODB_URI") or "mongodb://127.0.0.1:27017/modelguard"
+    hosts = urlsplit(uri).netloc.rpartition("@")[2]
+    require_service("MongoDB", *host_and_port(hosts.split(",")[0], 27017))
+    return uri
