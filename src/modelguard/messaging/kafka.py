@@ -204,10 +204,11 @@ class KafkaBrokerConsumer(Consumer):
                 # Partitions known before the first join: a leader that assigned without
                 # them rejoins when they arrive, and if a short poll() times out during
                 # that rejoin, kafka-python 3.0.12 never finishes it (the member stops
-                # heartbeating and drops out of the group for good).
+                # heartbeating and drops out of the group for good). Subscribed first, so
+                # that this metadata also fills the group's snapshot of the topics.
+                self._consumer.subscribe(list(topics))
                 for topic in topics:
                     self._consumer.partitions_for_topic(topic)
-                self._consumer.subscribe(list(topics))
             except BaseException:
                 self._consumer.close(autocommit=False)
                 raise
