@@ -6,6 +6,8 @@ This module decides:
 
 - isolation: every scenario gets new topics (4 partitions for the topic and its retry
   topic) and a database of its own on the MONGODB_URI server, dropped afterwards;
+- timing: the events are published once every worker of the scenario holds partitions,
+  so that concurrent_events is handled by all of them at once;
 - the workers: separate `python -m modelguard.worker_process` processes of one
   group, never threads of this one; they learn their database from MONGODB_URI and
   their injected failures from --faults;
@@ -32,11 +34,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import kafka
+import kafka.errors
+
 from modelguard import db
 from modelguard.academy.workers.allocation import VARIANTS
 from modelguard.bootstrap import MissingDatabase, open_broker
-from modelguard.messaging.broker import Broker, BrokerError
+from modelguard.messaging.broker import BrokerError
 from modelguard.messaging.consumer import Attempt
+from modelguard.messaging.kafka import KafkaBroker
 from modelguard.messaging.policy import POLICIES
 from modelguard.outcomes import AttemptLog, ScenarioResult
 from modelguard.scenarios import Scenario, _duplicate_allocations, _publish, scenarios
@@ -83,7 +89,7 @@ def run_scenario_on_kafka(
     scenario: Scenario,
     variant: str,
     *,
-    bus: Broker,
+    bus: KafkaBroker,
     uri: str,
     policy: str = "seed",
     timeout_s: float = 120.0,
@@ -96,7 +102,7 @@ def run_scenario_on_kafka(
     attempts = AttemptLog([e.event_id for e in events])
     topic, group, reports = run_names(run_id)
     bus.create_topic(reports, 1)
-    _publish(bus, topic, events, partitions=PARTITIONS)
+    _publish(bus, topic, [], partitions=PARTITIONS)  # the topics, for the workers to join
     command = worker_command(
         variant, topic, group, policy=policy, report_topic=reports,
         faults=faults_argument({e.event_id: scenario.failing_attempts for e in events}),
@@ -110,6 +116,9 @@ def run_scenario_on_kafka(
         ):
             for _ in range(scenario.consumers):
                 workers.start()
+            # Publish once every worker holds partitions, so that they share the events.
+            wait_for_members(bus, group, scenario.consumers, inbox, deadline)
+            _publish(bus, topic, events, partitions=PARTITIONS)
             while not attempts.all_settled() and time.monotonic() < deadline:
                 inbox.read(0.2)
                 running = workers.running()
@@ -134,6 +143,29 @@ def run_scenario_on_kafka(
         processes=len(workers.started),
         duration_s=round(time.monotonic() - started, 3),
     )
+
+
+def wait_for_members(
+    bus: KafkaBroker, group: str, members: int, inbox: ReportInbox, deadline: float
+) -> bool:
+    """Wait until `group` is stable with `members` members; False if `deadline` came first."""
+    while time.monotonic() < deadline:
+        inbox.read(0.5)
+        if group_members(bus.bootstrap_servers, group) == members:
+            return True
+    return False
+
+
+def group_members(servers: str, group: str) -> int:
+    """Members of `group` once it is stable, else 0 (the broker port has no such question)."""
+    admin = kafka.KafkaAdminClient(bootstrap_servers=servers.split(","))
+    try:
+        described = admin.describe_groups([group])[group]
+    except kafka.errors.KafkaError:
+        return 0
+    finally:
+        admin.close()
+    return len(described["members"]) if described["group_state"] == "Stable" else 0
 
 
 def run_names(run_id: str) -> tuple[str, str, str]:
@@ -173,12 +205,13 @@ def uri_with_database(uri: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}", query=query))
 
 
-def worker_env(bus: Broker, uri: str, database: str) -> dict[str, str]:
-    env = {**os.environ, "MONGODB_URI": uri_with_database(uri, database)}
-    servers = getattr(bus, "bootstrap_servers", None)
-    if servers:
-        env["KAFKA_BOOTSTRAP_SERVERS"] = servers
-    return env
+def worker_env(bus: KafkaBroker, uri: str, database: str) -> dict[str, str]:
+    """This process's environment, naming the run's database and this broker."""
+    return {
+        **os.environ,
+        "MONGODB_URI": uri_with_database(uri, database),
+        "KAFKA_BOOTSTRAP_SERVERS": bus.bootstrap_servers,
+    }
 
 
 def worker_command(
@@ -274,7 +307,7 @@ class ReportInbox:
     service loads are kept.
     """
 
-    def __init__(self, bus: Broker, topic: str, *logs: AttemptLog) -> None:
+    def __init__(self, bus: KafkaBroker, topic: str, *logs: AttemptLog) -> None:
         self.bus, self.topic, self.logs = bus, topic, list(logs)
         self.reports = 0
         self.last_report = time.monotonic()

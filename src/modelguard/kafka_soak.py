@@ -16,9 +16,11 @@ verdict comes from the database and the group's committed offsets.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -312,3 +314,37 @@ def group_lag(servers: str, group: str, topics: list[str]) -> int:
         return sum(max(0, ends[tp] - (consumer.committed(tp) or 0)) for tp in partitions)
     finally:
         consumer.close(autocommit=False)
+
+
+# -- the command ------------------------------------------------------------------------------
+
+_FIGURES = (
+    "records", "kills", "broker_restarts", "database_outage_s", "dead_lettered_in_outage",
+    "dead_lettered_events", "replayed", "replayed_succeeded", "replayed_dead_lettered",
+    "allocations", "lost", "duplicates", "unexpected_exits", "processes", "attempts",
+)  # fmt: skip
+
+
+def main(args) -> int:
+    """`python -m modelguard soak --broker kafka`: 0 when nothing was lost or applied twice."""
+    from modelguard.bootstrap import MissingDatabase
+
+    try:
+        result = run_kafka_soak(records=args.records, kills=args.kills, seed=args.seed)
+    except (MissingDatabase, SoakFailed) as error:
+        print(f"modelguard soak: {error}", file=sys.stderr)
+        return 2 if isinstance(error, MissingDatabase) else 1
+    print(json.dumps(result, indent=2) if args.json else soak_table(result))
+    return 0 if result["ok"] else 1
+
+
+def soak_table(result: dict) -> str:
+    lines = [f"kill-and-restart soak on kafka: {result['timings_s']['total']} s", ""]
+    lines += [f"  {key:28} {result[key]}" for key in _FIGURES]
+    errors = ", ".join(f"{k} x{v}" for k, v in result["errors"].items()) or "-"
+    lines += [
+        f"  {'errors':28} {errors}",
+        f"  {'timings (s)':28} {result['timings_s']}",
+        f"  verdict: {'OK' if result['ok'] else 'FAILED'}",
+    ]
+    return "\n".join(lines)

@@ -73,11 +73,12 @@ def test_buggy_dead_letters_with_overwrite_model_error_in_every_scenario(on_kafk
         # A process's first load compiles the models; every later load raises.
         assert scenario["succeeded"] <= scenario["processes"], name
         assert scenario["compilations"]["User"] > 1, name
-        for event in scenario["per_event"]:
-            if event["outcome"] == "dead_lettered":
-                assert event["attempts"] == 5, (name, event)
-                assert event["errors"][-1] == "OverwriteModelError", (name, event)
+        # Dead letters come after the fifth attempt. (A record redelivered by a kill can
+        # run a second retry chain, so an event may show more than 5 attempts in all.)
+        dead = [a for a in scenario["timeline"] if a["outcome"] == "dead_lettered"]
+        assert {(a["attempt"], a["error_class"]) for a in dead} == {(5, "OverwriteModelError")}
     for name in ("kafka_retry", "multiple_retries"):
         [event] = scenarios[name]["per_event"]
         assert event["outcome"] == "dead_lettered"
-        assert event["errors"] == ["InjectedFailure"] + ["OverwriteModelError"] * 4
+        assert event["errors"][0] == "InjectedFailure"
+        assert set(event["errors"][1:]) == {"OverwriteModelError"}
