@@ -22,26 +22,40 @@ def _walkthrough(args: argparse.Namespace) -> int:
 
 
 def _scenarios(args: argparse.Namespace) -> int:
-    from modelguard.scenarios import run_variant
+    from modelguard.bootstrap import MissingDatabase
     from modelguard.tables import scenario_table
 
+    if args.broker == "kafka":
+        from modelguard.kafka_scenarios import run_variant_on_kafka as run_variant
+    else:
+        from modelguard.scenarios import run_variant
+
     variants = VARIANT_NAMES if args.variant == "all" else (args.variant,)
-    results = [
-        run_variant(
-            variant,
-            broker=args.broker,
-            events=args.events,
-            consumers=args.consumers,
-            policy=args.policy,
-            timeout_s=args.timeout,
-        )
-        for variant in variants
-    ]
+    try:
+        results = [
+            run_variant(
+                variant,
+                events=args.events,
+                consumers=args.consumers,
+                policy=args.policy,
+                timeout_s=args.timeout,
+            )
+            for variant in variants
+        ]
+    except MissingDatabase as error:
+        print(f"modelguard scenarios: {error}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
     else:
         print("\n\n".join(scenario_table(result) for result in results))
     return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from modelguard import worker_process
+
+    return worker_process.run(args)
 
 
 def _replay_dlq(args: argparse.Namespace) -> int:
@@ -60,12 +74,17 @@ def _replay_dlq(args: argparse.Namespace) -> int:
     from modelguard.messaging.replay import replay_dead_letters
 
     with open_broker(args.broker) as bus:
-        count = replay_dead_letters(bus, args.topic, group=args.group)
+        # The first poll on Kafka includes joining the group: wait longer than that for it.
+        count = replay_dead_letters(bus, args.topic, group=args.group, idle_timeout_s=10.0)
     print(f"replayed {count} record(s) from {args.topic}.dlq")
     return 0
 
 
 def _soak(args: argparse.Namespace) -> int:
+    if args.broker == "kafka":
+        from modelguard import kafka_soak
+
+        return kafka_soak.main(args)
     from modelguard import soak
 
     return soak.main(args)
@@ -112,11 +131,21 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true")
     replay.set_defaults(run=_replay_dlq)
 
+    from modelguard import worker_process  # the standard library only, until run()
+
+    worker = commands.add_parser(
+        "worker", help="run the allocation worker on Kafka until SIGTERM (needs MONGODB_URI)"
+    )
+    worker_process.add_arguments(worker)
+    worker.set_defaults(run=_worker)
+
     soak = commands.add_parser(
         "soak", help="push good, bad and repeated records through the fixed worker; lose none"
     )
     soak.add_argument("--broker", choices=("memory", "kafka"), default="memory")
-    soak.add_argument("--records", type=_positive, default=10_000)
+    soak.add_argument(
+        "--records", type=_positive, default=10_000, help="10,000 by default; 2,000 suits kafka"
+    )
     soak.add_argument("--kills", type=_non_negative, default=0, help="worker deaths to inject")
     soak.add_argument("--seed", type=int, default=0, help="names the stream of records")
     soak.add_argument("--json", action="store_true")

@@ -32,6 +32,8 @@ def connect(
     `timeout_ms` bounds how long an operation waits for a real server to be reachable.
     """
     uri = uri or os.environ.get("MONGODB_URI") or None
+    if uri is not None and db is not None:
+        uri = with_database(uri, db)  # mongoengine lets the URI's path win over `db`
     # A second connect() for one alias with other settings raises in mongoengine;
     # reconnecting is what callers of this function mean.
     mongoengine.disconnect(alias)
@@ -66,10 +68,29 @@ def target(uri: str | None = None) -> str:
 
 
 def redact(uri: str) -> str:
-    """The URI with any password replaced, safe for logs."""
-    parts = urlsplit(uri)
-    if parts.password is None:
+    """The URI with any password replaced, safe for logs.
+
+    Credentials end at the last "@" before the hosts, so a password holding an
+    unescaped "/", "?" or "#" (which breaks URL parsing) is still hidden.
+    """
+    scheme, separator, rest = uri.partition("://")
+    userinfo, at, hosts = rest.rpartition("@")
+    if not separator or not at or ":" not in userinfo:
         return uri
-    user = parts.username or ""
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{hosts}"
+
+
+def with_database(uri: str, name: str) -> str:
+    """`uri` naming database `name` instead of its own.
+
+    The database goes in the URI's path because mongoengine lets a path there win over
+    any `db` argument. That path was also where a user authenticated, unless the URI
+    says authSource, so it stays the source.
+    """
+    parts = urlsplit(uri)
+    query = parts.query
+    if parts.username and "authsource=" not in query.lower():
+        source = f"authSource={parts.path.lstrip('/') or 'admin'}"
+        query = f"{query}&{source}" if query else source
+    return urlunsplit(parts._replace(path=f"/{name}", query=query))

@@ -32,7 +32,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import kafka
 import kafka.errors
@@ -45,7 +44,7 @@ from modelguard.messaging.consumer import Attempt
 from modelguard.messaging.kafka import KafkaBroker
 from modelguard.messaging.policy import POLICIES
 from modelguard.outcomes import AttemptLog, ScenarioResult
-from modelguard.scenarios import Scenario, _duplicate_allocations, _publish, scenarios
+from modelguard.scenarios import Scenario, duplicate_allocations, publish_events, scenarios
 from modelguard.seed import purchases, seed_academy
 from modelguard.worker_process import faults_argument
 
@@ -102,7 +101,7 @@ def run_scenario_on_kafka(
     attempts = AttemptLog([e.event_id for e in events])
     topic, group, reports = run_names(run_id)
     bus.create_topic(reports, 1)
-    _publish(bus, topic, [], partitions=PARTITIONS)  # the topics, for the workers to join
+    publish_events(bus, topic, [], partitions=PARTITIONS)  # the topics, for the workers to join
     command = worker_command(
         variant, topic, group, policy=policy, report_topic=reports,
         faults=faults_argument({e.event_id: scenario.failing_attempts for e in events}),
@@ -118,7 +117,7 @@ def run_scenario_on_kafka(
                 workers.start()
             # Publish once every worker holds partitions, so that they share the events.
             wait_for_members(bus, group, scenario.consumers, inbox, deadline)
-            _publish(bus, topic, events, partitions=PARTITIONS)
+            publish_events(bus, topic, events, partitions=PARTITIONS)
             while not attempts.all_settled() and time.monotonic() < deadline:
                 inbox.read(0.2)
                 running = workers.running()
@@ -131,7 +130,7 @@ def run_scenario_on_kafka(
                     break
         if not attempts.all_settled():
             log.warning("%s: %d of %d events settled", run_id, attempts.settled(), len(events))
-        duplicates = _duplicate_allocations(database)
+        duplicates = duplicate_allocations(database)
     finally:
         database.client.drop_database(database_name)
     return ScenarioResult.from_log(
@@ -185,31 +184,16 @@ def require_database_uri() -> str:
 
 def fresh_database(uri: str, name: str):
     """Connect mongoengine to an empty database `name` on the server of `uri`."""
-    database = db.connect(uri_with_database(uri, name))
+    database = db.connect(db.with_database(uri, name))
     database.client.drop_database(name)
     return database
-
-
-def uri_with_database(uri: str, name: str) -> str:
-    """`uri` naming database `name` instead of its own.
-
-    The database goes in the URI's path because mongoengine lets a path there win over
-    any `db` argument. That path was also where a user authenticated, unless the URI
-    says authSource, so it stays the source.
-    """
-    parts = urlsplit(uri)
-    query = parts.query
-    if parts.username and "authsource=" not in query.lower():
-        source = f"authSource={parts.path.lstrip('/') or 'admin'}"
-        query = f"{query}&{source}" if query else source
-    return urlunsplit(parts._replace(path=f"/{name}", query=query))
 
 
 def worker_env(bus: KafkaBroker, uri: str, database: str) -> dict[str, str]:
     """This process's environment, naming the run's database and this broker."""
     return {
         **os.environ,
-        "MONGODB_URI": uri_with_database(uri, database),
+        "MONGODB_URI": db.with_database(uri, database),
         "KAFKA_BOOTSTRAP_SERVERS": bus.bootstrap_servers,
     }
 

@@ -44,7 +44,7 @@ from modelguard.kafka_scenarios import (
 from modelguard.messaging.consumer import retry_topic
 from modelguard.messaging.replay import replay_dead_letters
 from modelguard.outcomes import AttemptLog
-from modelguard.scenarios import _duplicate_allocations, _publish
+from modelguard.scenarios import duplicate_allocations, publish_events
 from modelguard.seed import purchases, seed_academy
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def run_kafka_soak(
         with open_broker("kafka") as bus:
             bus.create_topic(reports, 1)
             mark = time.monotonic()
-            _publish(bus, topic, events, partitions=PARTITIONS)
+            publish_events(bus, topic, events, partitions=PARTITIONS)
             report.timings_s["publish"] = round(time.monotonic() - mark, 1)
             lag = _Lag(bus.bootstrap_servers, group, [topic, retry_topic(topic)])
             command = worker_command("fixed", topic, group, report_topic=reports)
@@ -234,7 +234,7 @@ def _tally(report, stream, replay, dead, database, events) -> None:
     allocated = set(database["allocations"].distinct("purchase_id"))
     report.allocations = database["allocations"].count_documents({})
     report.lost = sum(e.purchase_id not in allocated for e in events)
-    report.duplicates = _duplicate_allocations(database)
+    report.duplicates = duplicate_allocations(database)
 
 
 def _dead_letters(stream: AttemptLog) -> int:

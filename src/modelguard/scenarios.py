@@ -90,7 +90,7 @@ def run_scenario(
 ) -> ScenarioResult:
     started = time.monotonic()
     run_id = f"{scenario.name}-{uuid.uuid4().hex[:8]}"
-    database = _clean_database()
+    database = clean_database()
     fresh_process()
     events = purchases(scenario.events, seed_academy(), prefix=run_id)
     fresh_process()  # the worker starts in a process that has loaded nothing
@@ -103,7 +103,7 @@ def run_scenario(
     compilations: Counter[str] = Counter()
     loads = processes = 0
     with open_broker(broker) as bus:
-        _publish(bus, topic, events, partitions=max(4, 2 * scenario.consumers))
+        publish_events(bus, topic, events, partitions=max(4, 2 * scenario.consumers))
         deadline = time.monotonic() + timeout_s
         while not log.all_settled() and time.monotonic() < deadline:
             if processes:
@@ -116,7 +116,7 @@ def run_scenario(
     return ScenarioResult.from_log(
         scenario.name,
         log,
-        duplicates=_duplicate_allocations(database),
+        duplicates=duplicate_allocations(database),
         compilations=dict(sorted(compilations.items())),
         service_loads=loads,
         processes=processes,
@@ -124,13 +124,13 @@ def run_scenario(
     )
 
 
-def _clean_database():
+def clean_database():
     database = db.connect(db=DATABASE)
     database.client.drop_database(DATABASE)
     return mongoengine.get_db()
 
 
-def _publish(bus: Broker, topic: str, events, *, partitions: int) -> None:
+def publish_events(bus: Broker, topic: str, events, *, partitions: int) -> None:
     bus.create_topic(topic, partitions)
     bus.create_topic(retry_topic(topic), partitions)
     bus.create_topic(dlq_topic(topic), 1)
@@ -147,14 +147,14 @@ def flood_and_replay(events: int = 20, consumers: int = 3, timeout_s: float = 12
     event must now succeed, with no allocation made twice.
     """
     run_id = f"replay-{uuid.uuid4().hex[:8]}"
-    database = _clean_database()
+    database = clean_database()
     fresh_process()
     batch = purchases(events, seed_academy(), prefix=run_id)
     fresh_process()
     topic, group = f"purchases.{run_id}", f"allocation-worker.{run_id}"
     deadline = time.monotonic() + timeout_s
     with open_broker("memory") as bus:
-        _publish(bus, topic, batch, partitions=max(4, 2 * consumers))
+        publish_events(bus, topic, batch, partitions=max(4, 2 * consumers))
         flood = AttemptLog([e.event_id for e in batch])
         _start_worker(bus, topic, group, "buggy", FaultPlan(), consumers, POLICIES["seed"],
                       flood, deadline)  # fmt: skip
@@ -174,7 +174,7 @@ def flood_and_replay(events: int = 20, consumers: int = 3, timeout_s: float = 12
         "succeeded_after_replay": recovered.succeeded,
         "dead_lettered_after_replay": recovered.dead_lettered,
         "allocations": database["allocations"].count_documents({}),
-        "duplicates": _duplicate_allocations(database),
+        "duplicates": duplicate_allocations(database),
         "errors_before": flooded.errors,
         "errors_after": recovered.errors,
     }
@@ -241,7 +241,7 @@ def _run_consumers(
         thread.join()
 
 
-def _duplicate_allocations(database) -> int:
+def duplicate_allocations(database) -> int:
     """Allocations applied more than once: extra documents per purchase, or extra load."""
     per_purchase = database["allocations"].aggregate(
         [{"$group": {"_id": "$purchase_id", "n": {"$sum": 1}}}, {"$match": {"n": {"$gt": 1}}}]

@@ -18,7 +18,6 @@ from mongoengine import fields
 from mongoengine.errors import NotUniqueError
 
 from modelguard import ModelRegistry, Schema, db
-from modelguard.kafka_scenarios import uri_with_database
 from modelguard.messaging.idempotency import COLLECTION, IdempotencyGuard
 
 pytestmark = [pytest.mark.integration, pytest.mark.mongodb]
@@ -28,7 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.mongodb]
 def database(mongodb_uri):
     """An empty database of this test's own on the real server, dropped afterwards."""
     name = f"mg_wire_{uuid.uuid4().hex[:10]}"
-    handle = db.connect(uri_with_database(mongodb_uri, name))
+    handle = db.connect(db.with_database(mongodb_uri, name))
     yield handle
     handle.client.drop_database(name)
     db.disconnect()

@@ -13,11 +13,12 @@ import uuid
 import kafka
 import pytest
 
-from modelguard.kafka_scenarios import fresh_database, run_names, uri_with_database
+from modelguard import db
+from modelguard.kafka_scenarios import fresh_database, run_names
 from modelguard.kafka_soak import group_lag
 from modelguard.messaging.consumer import retry_topic
 from modelguard.messaging.kafka import KafkaBroker
-from modelguard.scenarios import _duplicate_allocations, _publish
+from modelguard.scenarios import duplicate_allocations, publish_events
 from modelguard.seed import purchases, seed_academy
 from modelguard.worker_process import faults_argument
 
@@ -35,7 +36,7 @@ class Run:
         self.database = fresh_database(uri, self.database_name)
         self.env = {
             **os.environ,
-            "MONGODB_URI": uri_with_database(uri, self.database_name),
+            "MONGODB_URI": db.with_database(uri, self.database_name),
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         }
         self.bus = KafkaBroker(bootstrap, timeout_s=20)
@@ -43,7 +44,7 @@ class Run:
 
     def publish(self, count: int):
         events = purchases(count, seed_academy(), prefix=self.run_id)
-        _publish(self.bus, self.topic, events, partitions=4)
+        publish_events(self.bus, self.topic, events, partitions=4)
         return events
 
     def worker(self, *options: str) -> subprocess.Popen:
@@ -125,7 +126,7 @@ def test_a_worker_allocates_what_is_published_and_stops_cleanly_on_sigterm(run):
     assert run.committed() == 12
     assert group_lag(run.bootstrap, run.group, [run.topic, retry_topic(run.topic)]) == 0
     assert run.members() == []  # it left the group rather than timing out of it
-    assert _duplicate_allocations(run.database) == 0
+    assert duplicate_allocations(run.database) == 0
     assert "attempt 1: succeeded" in output
 
 
@@ -148,7 +149,7 @@ def test_a_worker_stopped_mid_stream_commits_exactly_what_it_handled(run):
     run.wait_for(lambda: run.allocations() == len(events), "every event allocated")
     code, output = stop(second)
     assert code == 0, output
-    assert _duplicate_allocations(run.database) == 0
+    assert duplicate_allocations(run.database) == 0
     assert run.processed() == len(events)
 
 

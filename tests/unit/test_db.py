@@ -40,6 +40,8 @@ def test_connecting_twice_reconnects_instead_of_raising(monkeypatch):
     [
         ("mongodb://app:s3cret@db.internal:27017/x", "mongodb://app:***@db.internal:27017/x"),
         ("mongodb://db.internal:27017/x", "mongodb://db.internal:27017/x"),
+        ("mongodb://app:p/ss?w#rd@db:27017/x?tls=true", "mongodb://app:***@db:27017/x?tls=true"),
+        ("mongodb://app@db:27017/x", "mongodb://app@db:27017/x"),
     ],
 )
 def test_redact_hides_the_password(uri, shown):
@@ -51,3 +53,10 @@ def test_target_names_mongomock_or_the_redacted_server(monkeypatch):
     assert db.target() == "mongomock (in-process)"
     monkeypatch.setenv("MONGODB_URI", "mongodb://u:p@h/x")
     assert db.target() == "mongodb://u:***@h/x"
+
+
+def test_a_database_name_replaces_the_one_in_the_uri():
+    assert db.with_database("mongodb://h:27017/mine", "other") == "mongodb://h:27017/other"
+    assert (
+        db.with_database("mongodb://u:p@h/mine", "other") == "mongodb://u:p@h/other?authSource=mine"
+    )

@@ -209,3 +209,28 @@ def test_a_nonsense_attempt_header_is_dead_lettered_and_the_consumer_goes_on(bus
     [dead] = bus.topic_records(dlq_topic(TOPIC))
     assert b"is not a positive number" in dead.header(Headers.ERROR_MESSAGE)
     consumer.close()
+
+
+def test_while_the_broker_refuses_a_new_member_the_consumer_keeps_trying_to_rejoin(bus):
+    spy = CommitSpy(bus, fail_publish_to=retry_topic(TOPIC))
+    refusals = iter([BrokerError("broker unavailable")] * 2)
+    joins = []
+
+    def consumer(group, topics, client_id=None):
+        joins.append(group)
+        error = next(refusals, None) if len(joins) > 1 else None
+        if error is not None:
+            raise error
+        return CommitSpy.consumer(spy, group, topics, client_id)
+
+    spy.consumer = consumer
+    handler = FailingFirst(1)
+    retrying = RetryingConsumer(spy, TOPIC, GROUP, handler)
+    publish(bus, event().to_bytes())
+    retrying.poll_once(0.01)  # the retry publish fails: the member leaves the group
+    spy.fail_publish_to = None
+    for _ in range(6):
+        retrying.poll_once(0.01)
+    assert len(joins) == 4  # the first member, two refused joins, then a member again
+    assert handler.calls == [1, 1, 2], "the record came back and went on to succeed"
+    retrying.close()

@@ -20,7 +20,7 @@ from modelguard.academy.workers.allocation import AllocationWorker
 from modelguard.bootstrap import open_broker
 from modelguard.messaging.consumer import RetryingConsumer
 from modelguard.messaging.idempotency import COLLECTION, IdempotencyGuard
-from modelguard.scenarios import _publish
+from modelguard.scenarios import publish_events
 
 
 class Candidate:
@@ -113,7 +113,7 @@ class ThroughBroker(Candidate):
 
     def stage(self, events: list) -> None:
         self.bus = open_broker("memory")
-        _publish(self.bus, "bench", events, partitions=4)
+        publish_events(self.bus, "bench", events, partitions=4)
         self.consumer = RetryingConsumer(self.bus, "bench", "bench", self.worker.allocate_trainer,
                                          on_attempt=self._count)  # fmt: skip
         self._target = sum(self.outcomes.values()) + len(events)

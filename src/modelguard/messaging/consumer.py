@@ -12,8 +12,9 @@ It is responsible for:
   first failure's time;
 - committing a record's offset only after the handler succeeded or the retry
   or DLQ publish completed, so a crash in between redelivers the record;
-- rejoining the group when the broker fails a publish or commit, so the
-  record in hand is redelivered rather than skipped.
+- leaving and rejoining the group when the broker fails a publish or commit,
+  so the record in hand is redelivered rather than skipped, and retrying the
+  join on later polls while the broker is away.
 
 A retried record is republished and committed (Uber's reprocessing pattern),
 so one failing event never blocks its partition; like Spring Kafka's retry
@@ -29,7 +30,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from modelguard.messaging.broker import Broker, BrokerError, Record
+from modelguard.messaging.broker import Broker, BrokerError, Consumer, Record
 from modelguard.messaging.events import MalformedEvent, PurchaseCreated, parse_event
 from modelguard.messaging.policy import SEED, RetryPolicy
 
@@ -110,7 +111,9 @@ class RetryingConsumer:
         self._broker, self._handler, self._policy = broker, handler, policy
         self._on_attempt, self._clock = on_attempt, clock
         self._producer = broker.producer()
-        self._consumer = broker.consumer(group, [topic, retry_topic(topic)], client_id=name)
+        self._consumer: Consumer | None = broker.consumer(
+            group, [topic, retry_topic(topic)], client_id=name
+        )
         self._stopping = threading.Event()
 
     def run(self, *, idle_timeout_s: float | None = None, poll_timeout_s: float = 0.1) -> None:
@@ -124,6 +127,8 @@ class RetryingConsumer:
 
     def poll_once(self, timeout_s: float = 0.1) -> int:
         """Handle one batch; returns how many records it settled."""
+        if self._consumer is None and not self._join(timeout_s):
+            return 0
         settled = 0
         for record in self._consumer.poll(timeout_s):
             if self._stopping.is_set():
@@ -132,7 +137,7 @@ class RetryingConsumer:
                 self.handle(record)
             except BrokerError as error:
                 log.warning("%s: broker failed (%s); rejoining the group", self.name, error)
-                self._rejoin()
+                self._leave()
                 break
             settled += 1
         return settled
@@ -162,7 +167,8 @@ class RetryingConsumer:
     def close(self) -> None:
         """Leave the group; records not yet committed go to the partition's next owner."""
         self.stop()
-        self._consumer.close()
+        if self._consumer is not None:
+            self._consumer.close()
         self._producer.close()
 
     def _retry(self, record: Record, attempt: int, error: Exception, event_id: str) -> None:
@@ -221,11 +227,21 @@ class RetryingConsumer:
             )
         )
 
-    def _rejoin(self) -> None:
+    def _leave(self) -> None:
+        """Give up membership; the next poll joins again from the committed offsets."""
+        consumer, self._consumer = self._consumer, None
         try:
-            self._consumer.close()
+            consumer.close()
         except BrokerError:
             pass
-        self._consumer = self._broker.consumer(
-            self.group, [self.topic, retry_topic(self.topic)], client_id=self.name
-        )
+
+    def _join(self, wait_s: float) -> bool:
+        try:
+            self._consumer = self._broker.consumer(
+                self.group, [self.topic, retry_topic(self.topic)], client_id=self.name
+            )
+        except BrokerError as error:  # the broker is still away: try again next poll
+            log.warning("%s: cannot join %s yet (%s)", self.name, self.group, error)
+            time.sleep(wait_s)
+            return False
+        return True

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from modelguard.messaging.consumer import Attempt, Headers
-from modelguard.scenarios import _duplicate_allocations
+from modelguard.scenarios import duplicate_allocations
 from modelguard.soak.records import PROCESSED, RECORD_ID, Outgoing
 
 
@@ -134,4 +134,4 @@ class Figures:
         self.purchases += len(purchases)
         self.allocations += len(allocated)
         self.allocations_missing += len(purchases - allocated)
-        self.duplicates += _duplicate_allocations(database)
+        self.duplicates += duplicate_allocations(database)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from modelguard.bootstrap import fresh_process
 from modelguard.messaging.idempotency import COLLECTION
-from modelguard.scenarios import _clean_database
+from modelguard.scenarios import clean_database
 from modelguard.seed import seed_academy
 
 
 def prepare():
     """A clean database with the academy's trainers and courses; returns it and the course ids."""
-    database = _clean_database()
+    database = clean_database()
     fresh_process()
     return database, seed_academy()
 
