@@ -158,3 +158,25 @@ stop_service() {
 	rm -f "$MG_PIDFILE"
 	log "stopped"
 }
+
+# Generic status: exit 0 only if the server answers on $HOST:$PORT. $1 names what
+# it is ("broker", "server") for the message about an answer from someone else's.
+status_service() {
+	local noun=$1 pids
+	pids=$(our_pids)
+	if probe "$MG_NAME" "$HOST:$PORT" --quiet; then
+		if [[ -n $pids ]]; then
+			log "running (pid ${pids//$'\n'/ }) on $HOST:$PORT"
+		else
+			log "answering on $HOST:$PORT, but not a $noun started by this script"
+		fi
+		print_env
+		return 0
+	fi
+	if [[ -n $pids ]]; then
+		log "pid ${pids//$'\n'/ } is running but does not answer on $HOST:$PORT"
+	else
+		log "not running"
+	fi
+	return 1
+}

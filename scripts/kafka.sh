@@ -232,23 +232,7 @@ cmd_stop() {
 }
 
 cmd_status() {
-	local pids
-	pids=$(our_pids)
-	if probe kafka "$HOST:$PORT" --quiet; then
-		if [[ -n $pids ]]; then
-			log "running (pid ${pids//$'\n'/ }) on $HOST:$PORT"
-		else
-			log "answering on $HOST:$PORT, but not a broker started by this script"
-		fi
-		print_env
-		return 0
-	fi
-	if [[ -n $pids ]]; then
-		log "pid ${pids//$'\n'/ } is running but does not answer on $HOST:$PORT"
-	else
-		log "not running"
-	fi
-	return 1
+	status_service broker
 }
 
 cmd_check() {
