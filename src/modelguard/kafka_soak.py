@@ -63,7 +63,8 @@ class SoakPlan:
     """What to do to the system once how many events have settled, in order.
 
     Kills and the broker restart land at random points between 5% and 90% of the
-    stream. The database outage comes when OUTAGE_BACKLOG events are still to settle:
+    stream. The database outage comes when OUTAGE_BACKLOG events are still to settle
+    (the runner holds them back and publishes them once the database is down):
     a failing attempt costs the worker about a second (pymongo's server selection
     waits at least 0.5 s, and a read is retried once), and each event's next attempt
     waits behind every other pending one, so a long backlog would take many minutes
@@ -153,10 +154,19 @@ def run_kafka_soak(
     try:
         with open_broker("kafka") as bus:
             bus.create_topic(reports, 1)
+            # The last OUTAGE_BACKLOG events are held back and published once the database
+            # is down, so the outage always meets work in hand, however fast the rest went.
+            held_back = events[-OUTAGE_BACKLOG:] if database_outage else []
             mark = time.monotonic()
-            publish_events(bus, topic, events, partitions=PARTITIONS)
+            publish_events(
+                bus, topic, events[: len(events) - len(held_back)], partitions=PARTITIONS
+            )
             report.timings_s["publish"] = round(time.monotonic() - mark, 1)
             lag = _Lag(bus.bootstrap_servers, group, [topic, retry_topic(topic)])
+
+            def publish_held_back() -> None:
+                publish_events(bus, topic, held_back, partitions=PARTITIONS)
+
             command = worker_command("fixed", topic, group, report_topic=reports)
             with (
                 ReportInbox(bus, reports, stream) as inbox,
@@ -172,7 +182,7 @@ def run_kafka_soak(
                     if steps and stream.settled() >= steps[0][0]:
                         _, action = steps.pop(0)
                         _act(action, workers, service, inbox, stream, report, min_dead_letters,
-                             max_outage_s)  # fmt: skip
+                             max_outage_s, publish_held_back)  # fmt: skip
                 report.timings_s["stream"] = round(time.monotonic() - mark, 1)
 
                 mark = time.monotonic()
@@ -196,7 +206,9 @@ def run_kafka_soak(
     return report.to_json()
 
 
-def _act(action, workers, service, inbox, stream, report, min_dead_letters, max_outage_s):
+def _act(
+    action, workers, service, inbox, stream, report, min_dead_letters, max_outage_s, on_outage
+):
     settled = stream.settled()
     mark = time.monotonic()
     if action == "kill":
@@ -209,6 +221,7 @@ def _act(action, workers, service, inbox, stream, report, min_dead_letters, max_
     elif action == "database-outage":
         before = _dead_letters(stream)
         service.run("mongo.sh", "stop")
+        on_outage()
         while (
             _dead_letters(stream) - before < min_dead_letters
             and time.monotonic() - mark < max_outage_s
