@@ -12,7 +12,10 @@ import sys
 from typing import TYPE_CHECKING
 
 from modelguard import registry
-from modelguard.messaging.broker import Broker
+from modelguard.messaging.broker import (
+    Broker,
+    open_broker,
+)  # re-exported: callers wire through here
 
 if TYPE_CHECKING:
     from modelguard.academy.workers.allocation import AllocationWorker
@@ -27,19 +30,6 @@ WORKER_DB_TIMEOUT_MS = 500
 
 class MissingDatabase(RuntimeError):
     """A worker process was started without MONGODB_URI."""
-
-
-def open_broker(kind: str = "memory", **options) -> Broker:
-    """A broker adapter by name: "memory" (in-process) or "kafka" (KAFKA_BOOTSTRAP_SERVERS)."""
-    if kind == "memory":
-        from modelguard.messaging.memory import MemoryBroker
-
-        return MemoryBroker(**options)
-    if kind == "kafka":
-        from modelguard.messaging.kafka import KafkaBroker
-
-        return KafkaBroker.from_env(**options)
-    raise ValueError(f"unknown broker {kind!r}: use 'memory' or 'kafka'")
 
 
 def worker_from_env(
