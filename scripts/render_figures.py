@@ -19,10 +19,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from modelguard.cli import VARIANT_NAMES
-from modelguard.growth import measure_growth
-from modelguard.plots import save_all
-from modelguard.scenarios import run_variant
+from modelguard.config import VARIANT_NAMES
+from modelguard.lab.growth import measure_growth
+from modelguard.lab.scenarios import run_variant
+from modelguard.views.plots import save_all
 
 
 def main(argv: list[str] | None = None) -> int:

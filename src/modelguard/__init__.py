@@ -9,15 +9,15 @@ read like the platform's TypeScript:
 Importing this package connects to nothing; `modelguard.db.connect()` does.
 """
 
-from modelguard.errors import (
+from modelguard.registry.errors import (
     CompileSite,
     MissingSchemaError,
     ModelRegistryError,
     OverwriteModelError,
     SchemaConflictError,
 )
-from modelguard.model_registry import ModelRegistry
-from modelguard.schema import Schema
+from modelguard.registry.model_registry import ModelRegistry
+from modelguard.registry.schema import Schema
 
 registry = ModelRegistry()
 model = registry.model

@@ -1,5 +1,5 @@
 import sys
 
-from modelguard.cli import main
+from modelguard.entrypoints.cli import main
 
 sys.exit(main())

@@ -7,29 +7,23 @@ Nothing is connected until one of these functions is called.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING
 
 from modelguard import registry
-from modelguard.messaging.broker import (
-    Broker,
-    open_broker,
-)  # re-exported: callers wire through here
+from modelguard.config import require_database_uri
+from modelguard.messaging.drivers import open_broker  # re-exported: callers wire through here
+from modelguard.messaging.port import Broker
 
 if TYPE_CHECKING:
     from modelguard.academy.workers.allocation import AllocationWorker
-    from modelguard.faults import FaultPlan
+    from modelguard.lab.faults import FaultPlan
 
 # While its database is away a worker fails an attempt in about a second (pymongo waits
 # at least 0.5 s for a server, and retries a read once), so a batch of 100 records fails
 # well inside Kafka's 5-minute poll interval, and the retry topic, not a blocked
 # consumer, waits for the database to come back.
 WORKER_DB_TIMEOUT_MS = 500
-
-
-class MissingDatabase(RuntimeError):
-    """A worker process was started without MONGODB_URI."""
 
 
 def worker_from_env(
@@ -39,13 +33,9 @@ def worker_from_env(
     connected to the server MONGODB_URI names: processes cannot share a mongomock."""
     from modelguard import db
     from modelguard.academy.workers.allocation import AllocationWorker
-    from modelguard.faults import NO_FAULTS
+    from modelguard.lab.faults import NO_FAULTS
 
-    if not os.environ.get("MONGODB_URI"):
-        raise MissingDatabase(
-            "MONGODB_URI is not set: worker processes share their database through a "
-            "real MongoDB-wire server (bash scripts/mongo.sh env prints the local one)"
-        )
+    require_database_uri()
     db.connect(timeout_ms=WORKER_DB_TIMEOUT_MS)
     return open_broker("kafka"), AllocationWorker(variant, faults=faults or NO_FAULTS)
 

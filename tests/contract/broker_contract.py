@@ -15,13 +15,13 @@ from collections.abc import Iterable
 
 import pytest
 
-from modelguard.messaging.broker import (
+from modelguard.messaging.drivers.memory import partition_for
+from modelguard.messaging.port import (
     Broker,
     BrokerClosedError,
     CommitFailedError,
     Consumer,
     Record,
-    partition_for,
 )
 
 

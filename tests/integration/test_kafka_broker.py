@@ -8,8 +8,8 @@ import logging
 import pytest
 from contract.broker_contract import BrokerContract
 
-from modelguard.messaging.broker import BrokerError
-from modelguard.messaging.kafka import KafkaBroker
+from modelguard.messaging.drivers.kafka import KafkaBroker
+from modelguard.messaging.port import BrokerError
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from modelguard.kafka_scenarios import run_variant_on_kafka
-from modelguard.scenarios import run_variant
+from modelguard.lab.kafka_scenarios import run_variant_on_kafka
+from modelguard.lab.scenarios import run_variant
 
 EVENTS = 8
 

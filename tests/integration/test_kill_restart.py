@@ -1,6 +1,6 @@
 """Kill-and-restart on real Kafka: SIGKILLed workers, a restarted broker, a database outage.
 
-The full-size run (2,000 events, 5 kills) is `modelguard.kafka_soak.run_kafka_soak()`;
+The full-size run (2,000 events, 5 kills) is `modelguard.lab.kafka_soak.run_kafka_soak()`;
 it takes about ten minutes on two cores, so CI runs the same drill on fewer events.
 The drill restarts and stops the services through scripts/, so it needs services
 those scripts manage (`make services-up`), not just any server on the ports.
@@ -13,7 +13,8 @@ import subprocess
 
 import pytest
 
-from modelguard.kafka_soak import OUTAGE_BACKLOG, SCRIPTS, SoakPlan, run_kafka_soak
+from modelguard.config import scripts_dir
+from modelguard.lab.kafka_soak import OUTAGE_BACKLOG, SoakPlan, run_kafka_soak
 
 RECORDS = 300
 KILLS = 5
@@ -25,7 +26,7 @@ def managed_services(kafka_bootstrap, mongodb_uri, monkeypatch):
     """Kafka and the database, started by scripts/ so that the drill can bounce them."""
     for script in ("kafka.sh", "mongo.sh"):
         status = subprocess.run(
-            ["bash", str(SCRIPTS / script), "status"], capture_output=True, text=True
+            ["bash", str(scripts_dir() / script), "status"], capture_output=True, text=True
         )
         if "running (pid" not in status.stdout:
             reason = f"scripts/{script} does not manage the server: {status.stdout.strip()}"

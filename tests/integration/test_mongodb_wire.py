@@ -161,7 +161,7 @@ def test_concurrent_deliveries_of_one_event_are_marked_by_exactly_one(database):
 
 def test_the_allocation_service_allocates_a_purchase_once(database):
     from modelguard.academy.services.allocation import AllocationService
-    from modelguard.seed import seed_academy
+    from modelguard.lab.seed import seed_academy
 
     platform()
     courses = seed_academy()

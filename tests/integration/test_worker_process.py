@@ -14,13 +14,13 @@ import kafka
 import pytest
 
 from modelguard import db
-from modelguard.kafka_scenarios import fresh_database, run_names
-from modelguard.kafka_soak import group_lag
-from modelguard.messaging.consumer import retry_topic
-from modelguard.messaging.kafka import KafkaBroker
-from modelguard.scenarios import duplicate_allocations, publish_events
-from modelguard.seed import purchases, seed_academy
-from modelguard.worker_process import faults_argument
+from modelguard.config import retry_topic
+from modelguard.entrypoints.worker import faults_argument
+from modelguard.lab.kafka_scenarios import fresh_database, run_names
+from modelguard.lab.kafka_soak import group_lag
+from modelguard.lab.scenarios import duplicate_allocations, publish_events
+from modelguard.lab.seed import purchases, seed_academy
+from modelguard.messaging.drivers.kafka import KafkaBroker
 
 WAIT_S = 60.0
 
@@ -48,7 +48,7 @@ class Run:
         return events
 
     def worker(self, *options: str) -> subprocess.Popen:
-        command = [sys.executable, "-m", "modelguard.worker_process"]
+        command = [sys.executable, "-m", "modelguard.entrypoints.worker"]
         command += ["--topic", self.topic, "--group", self.group, *options]
         process = subprocess.Popen(
             command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -198,7 +198,7 @@ def test_an_idle_worker_exits_on_its_own(run):
 def test_a_worker_without_mongodb_uri_says_why_and_exits_2():
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
     done = subprocess.run(
-        [sys.executable, "-m", "modelguard.worker_process"],
+        [sys.executable, "-m", "modelguard.entrypoints.worker"],
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2
@@ -207,7 +207,7 @@ def test_a_worker_without_mongodb_uri_says_why_and_exits_2():
 
 def test_a_fault_plan_that_asks_for_a_crash_is_refused():
     done = subprocess.run(
-        [sys.executable, "-m", "modelguard.worker_process", "--faults", '{"crash_after": 3}'],
+        [sys.executable, "-m", "modelguard.entrypoints.worker", "--faults", '{"crash_after": 3}'],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2

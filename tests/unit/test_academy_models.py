@@ -10,7 +10,7 @@ import pytest
 import modelguard
 from modelguard import SchemaConflictError
 from modelguard.bootstrap import fresh_process
-from modelguard.loading import execute_file
+from modelguard.registry.loading import execute_file
 
 PLATFORM = {
     "User", "Course", "Message", "Notification", "DeviceToken", "Analytics",

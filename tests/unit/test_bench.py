@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from modelguard.bench import bench_table, kafka_throughput, run_bench
+from modelguard.lab.bench import bench_table, kafka_throughput, run_bench
 
 RATES = (
     "direct_events_per_s",

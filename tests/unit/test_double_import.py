@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from modelguard import OverwriteModelError, registry
-from modelguard.loading import execute_file
+from modelguard.registry.loading import execute_file
 
 UNGUARDED = """
 from mongoengine import fields

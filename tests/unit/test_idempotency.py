@@ -9,8 +9,8 @@ import pytest
 
 from modelguard.academy.workers.allocation import AllocationWorker
 from modelguard.bootstrap import fresh_process
+from modelguard.lab.seed import purchases, seed_academy
 from modelguard.messaging.idempotency import IdempotencyGuard
-from modelguard.seed import purchases, seed_academy
 
 
 @pytest.fixture

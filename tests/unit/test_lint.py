@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from modelguard import lint
+from modelguard.entrypoints import lint
 
 CORPUS = Path(__file__).parent / "lint_corpus"
 CORPUS_FILES = sorted(CORPUS.glob("*.py"))
@@ -174,7 +174,7 @@ def test_a_noqa_comment_suppresses_only_the_codes_it_names():
 
 def test_the_module_runs_with_python_dash_m():
     result = subprocess.run(
-        [sys.executable, "-m", "modelguard.lint", str(CORPUS / "bad_mg001_plain.py")],
+        [sys.executable, "-m", "modelguard.entrypoints.lint", str(CORPUS / "bad_mg001_plain.py")],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(SRC)},

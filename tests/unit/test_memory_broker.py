@@ -10,14 +10,13 @@ from collections import Counter
 import pytest
 from contract.broker_contract import BrokerContract
 
-from modelguard.messaging.broker import (
+from modelguard.messaging.drivers import open_broker
+from modelguard.messaging.drivers.kafka import KafkaBroker
+from modelguard.messaging.drivers.memory import MemoryBroker, partition_for
+from modelguard.messaging.port import (
     CommitFailedError,
     Record,
-    open_broker,
-    partition_for,
 )
-from modelguard.messaging.kafka import KafkaBroker
-from modelguard.messaging.memory import MemoryBroker
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ import pytest
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
-from modelguard.cli import VARIANT_NAMES
-from modelguard.growth import measure_growth
-from modelguard.plots import (
+from modelguard.config import VARIANT_NAMES
+from modelguard.lab.growth import measure_growth
+from modelguard.lab.scenarios import run_variant
+from modelguard.views.plots import (
     GROWTH_COSTS,
     OUTCOMES,
     attempt_outcome,
@@ -21,7 +22,6 @@ from modelguard.plots import (
     save_all,
     save_png,
 )
-from modelguard.scenarios import run_variant
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -143,7 +143,7 @@ def test_collection_comes_from_the_schema(registry, name):
     ],
 )
 def test_the_default_collection_is_the_pluralised_lower_case_name(model_name, collection):
-    from modelguard.model_registry import default_collection
+    from modelguard.registry.model_registry import default_collection
 
     assert default_collection(model_name) == collection
 

@@ -6,11 +6,12 @@ import pytest
 from tenacity import stop_after_attempt
 
 from modelguard import OverwriteModelError
-from modelguard.messaging.broker import BrokerError
-from modelguard.messaging.consumer import Headers, RetryingConsumer, dlq_topic, retry_topic
+from modelguard.config import dlq_topic, retry_topic
+from modelguard.messaging.consumer import Headers, RetryingConsumer
+from modelguard.messaging.drivers.memory import MemoryBroker
 from modelguard.messaging.events import PurchaseCreated
-from modelguard.messaging.memory import MemoryBroker
 from modelguard.messaging.policy import CLASSIFY, SEED, RetryPolicy
+from modelguard.messaging.port import BrokerError
 
 TOPIC, GROUP = "purchases", "allocation-worker"
 NO_RETRIES = RetryPolicy("no-retries", stop_after_attempt(1), SEED.retry)

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from modelguard.scenarios import Scenario, flood_and_replay, run_scenario, run_variant
+from modelguard.lab.scenarios import Scenario, flood_and_replay, run_scenario, run_variant
 
 logging.getLogger("modelguard").setLevel(logging.CRITICAL)
 

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from modelguard import db
 from modelguard.bootstrap import open_broker
-from modelguard.faults import InjectedFailure
+from modelguard.lab.faults import InjectedFailure
+from modelguard.lab.soak import Outgoing, Soak, WorkerProcess, prepare, run_soak
+from modelguard.lab.soak import main as soak_main
 from modelguard.messaging.events import PurchaseCreated
-from modelguard.soak import Outgoing, Soak, WorkerProcess, prepare, run_soak
-from modelguard.soak import main as soak_main
 
 ID_FIELDS = ("type", "event_id", "purchase_id", "user_id", "course_id", "padding")
 

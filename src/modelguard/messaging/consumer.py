@@ -30,9 +30,10 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from modelguard.messaging.broker import Broker, BrokerError, Consumer, Record
+from modelguard.config import dlq_topic, retry_topic
 from modelguard.messaging.events import MalformedEvent, PurchaseCreated, parse_event
 from modelguard.messaging.policy import SEED, RetryPolicy
+from modelguard.messaging.port import Broker, BrokerError, Consumer, Record
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +68,6 @@ def _attempt_of(record: Record) -> int:
     if attempt < 1:
         raise MalformedEvent(f"header {Headers.ATTEMPT} is not a positive number: {raw[:20]!r}")
     return attempt
-
-
-def retry_topic(topic: str) -> str:
-    return f"{topic}.retry"
-
-
-def dlq_topic(topic: str) -> str:
-    return f"{topic}.dlq"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from tenacity import RetryCallState, stop_after_attempt
 from tenacity.retry import retry_base, retry_if_exception_type, retry_if_not_exception_type
 from tenacity.stop import stop_base
 
-from modelguard.errors import OverwriteModelError
+from modelguard.registry.errors import OverwriteModelError
 
 MAX_ATTEMPTS = 5
 

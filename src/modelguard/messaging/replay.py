@@ -10,8 +10,9 @@ idempotency guard makes a repeat harmless.
 
 from __future__ import annotations
 
-from modelguard.messaging.broker import Broker
-from modelguard.messaging.consumer import Headers, dlq_topic
+from modelguard.config import dlq_topic
+from modelguard.messaging.consumer import Headers
+from modelguard.messaging.port import Broker
 
 
 def replay_dead_letters(

@@ -6,7 +6,7 @@ import modelguard as mg
 from modelguard import ModelRegistry
 from modelguard import model as m
 from modelguard import registry as default_registry
-from modelguard.model_registry import ModelRegistry as Registry
+from modelguard.registry.model_registry import ModelRegistry as Registry
 
 UserSchema = mg.Schema({})
 CourseSchema = mg.Schema({})

@@ -23,11 +23,12 @@ from pathlib import Path
 
 import mongoengine
 
+from modelguard import config
 from modelguard.academy.workers.before_fix import strip_guard
-from modelguard.faults import NO_FAULTS, FaultPlan
-from modelguard.loading import execute_file
+from modelguard.lab.faults import NO_FAULTS, FaultPlan
 from modelguard.messaging.events import PurchaseCreated
 from modelguard.messaging.idempotency import COLLECTION, IdempotencyGuard
+from modelguard.registry.loading import execute_file
 
 _ACADEMY = Path(__file__).resolve().parents[1]
 # The admin service's build: the model files its service needs, then the service.
@@ -46,15 +47,7 @@ class Variant:
     loading: str  # "per-call" or "cached"
 
 
-VARIANTS = {
-    v.name: v
-    for v in (
-        Variant("buggy", "unguarded", "per-call"),
-        Variant("guard-only", "guarded", "per-call"),
-        Variant("cache-only", "unguarded", "cached"),
-        Variant("fixed", "guarded", "cached"),
-    )
-}
+VARIANTS = {name: Variant(name, *parts) for name, parts in config.VARIANTS.items()}
 
 
 class AdminServiceBuild:

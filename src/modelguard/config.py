@@ -1,0 +1,110 @@
+"""Names the lab defines once, and where the real services are.
+
+- the worker variants and retry policies by name, in the order tables and plots show
+  them; the command line's `choices` come from here;
+- how topics and runs are named: a topic's retry and dead-letter topics, and the
+  topic, group and report topic of one scenario run;
+- the services: the defaults are the ones `scripts/services.sh` starts, and
+  `KAFKA_BOOTSTRAP_SERVERS` and `MONGODB_URI` override them. A notebook or a command
+  asks `real_services()` before it reaches for the network, so the embedded default
+  never waits on a server that is not there;
+- where the service scripts are, for the drills that restart a broker or database.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+# Each variant is (registration, loading): the two halves of the fix, on or off.
+VARIANTS: dict[str, tuple[str, str]] = {
+    "buggy": ("unguarded", "per-call"),
+    "guard-only": ("guarded", "per-call"),
+    "cache-only": ("unguarded", "cached"),
+    "fixed": ("guarded", "cached"),
+}
+VARIANT_NAMES = tuple(VARIANTS)
+
+# The retry policies `messaging.policy.POLICIES` builds, by name; "seed" is the platform's.
+POLICY_NAMES = ("seed", "classify")
+
+
+def retry_topic(topic: str) -> str:
+    return f"{topic}.retry"
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+def run_names(run_id: str) -> tuple[str, str, str]:
+    """One run's topic, consumer group and report topic."""
+    return f"purchases.{run_id}", f"allocation-worker.{run_id}", f"reports.{run_id}"
+
+
+DEFAULT_KAFKA = "127.0.0.1:9092"
+DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/modelguard"
+
+
+def kafka_servers() -> str:
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_KAFKA
+
+
+def mongodb_uri() -> str:
+    return os.environ.get("MONGODB_URI") or DEFAULT_MONGODB_URI
+
+
+def answers(host: str, port: int, timeout_s: float = 1.0) -> bool:
+    """Whether host:port accepts a TCP connection."""
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError:
+        return False
+    return True
+
+
+def real_services() -> tuple[str, str] | None:
+    """(Kafka servers, MongoDB URI) when both answer, else None."""
+    servers, uri = kafka_servers(), mongodb_uri()
+    kafka_host, _, kafka_port = servers.split(",")[0].rpartition(":")
+    mongo = urlsplit(uri)
+    if answers(kafka_host, int(kafka_port or 9092)) and answers(
+        mongo.hostname or "127.0.0.1", mongo.port or 27017
+    ):
+        return servers, uri
+    return None
+
+
+class MissingDatabase(RuntimeError):
+    """Worker processes were asked for without a real database to share."""
+
+
+def require_database_uri() -> str:
+    """MONGODB_URI, or MissingDatabase: separate processes cannot share a mongomock."""
+    uri = os.environ.get("MONGODB_URI")
+    if not uri:
+        raise MissingDatabase(
+            "MONGODB_URI is not set: worker processes share their database through a "
+            "real MongoDB-wire server (bash scripts/mongo.sh env prints the local one)"
+        )
+    return uri
+
+
+def scripts_dir() -> Path:
+    """The folder with kafka.sh and mongo.sh: MODELGUARD_SCRIPTS, or `scripts/` in the
+    source checkout this package runs from, or in the current directory or a parent."""
+    override = os.environ.get("MODELGUARD_SCRIPTS")
+    if override:
+        candidates = [Path(override)]
+    else:
+        here = Path(__file__).resolve().parent
+        candidates = [p / "scripts" for p in (*here.parents, Path.cwd(), *Path.cwd().parents)]
+    for candidate in candidates:
+        if (candidate / "kafka.sh").is_file() and (candidate / "mongo.sh").is_file():
+            return candidate
+    raise FileNotFoundError(
+        "cannot find the service scripts (kafka.sh, mongo.sh): run from a source checkout "
+        "of modelguard or set MODELGUARD_SCRIPTS to its scripts/ folder"
+    )

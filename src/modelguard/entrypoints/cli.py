@@ -1,0 +1,196 @@
+"""The command line: `python -m modelguard COMMAND ...`.
+
+Each command's module is imported only when that command runs, so `--help`
+stays fast and no command pays for another's dependencies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from modelguard.config import POLICY_NAMES, VARIANT_NAMES
+
+
+def _walkthrough(args: argparse.Namespace) -> int:
+    from modelguard.entrypoints import walkthrough
+
+    walkthrough.run()
+    return 0
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    from modelguard.config import MissingDatabase
+    from modelguard.views.tables import scenario_table
+
+    if args.broker == "kafka":
+        from modelguard.lab.kafka_scenarios import run_variant_on_kafka as run_variant
+    else:
+        from modelguard.lab.scenarios import run_variant
+
+    variants = VARIANT_NAMES if args.variant == "all" else (args.variant,)
+    try:
+        results = [
+            run_variant(
+                variant,
+                events=args.events,
+                consumers=args.consumers,
+                policy=args.policy,
+                timeout_s=args.timeout,
+            )
+            for variant in variants
+        ]
+    except MissingDatabase as error:
+        print(f"modelguard scenarios: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
+    else:
+        print("\n\n".join(scenario_table(result) for result in results))
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from modelguard.entrypoints import worker as worker_process
+
+    return worker_process.run(args)
+
+
+def _replay_dlq(args: argparse.Namespace) -> int:
+    if args.broker == "memory":
+        from modelguard.lab.scenarios import flood_and_replay
+
+        outcome = flood_and_replay(events=args.events)
+        if args.json:
+            print(json.dumps(outcome, indent=2))
+        else:
+            for key, value in outcome.items():
+                print(f"{key:28} {value}")
+        ok = outcome["dead_lettered_after_replay"] == 0 and outcome["duplicates"] == 0
+        return 0 if ok else 1
+    from modelguard.bootstrap import open_broker
+    from modelguard.messaging.replay import replay_dead_letters
+
+    with open_broker(args.broker) as bus:
+        # The first poll on Kafka includes joining the group: wait longer than that for it.
+        count = replay_dead_letters(bus, args.topic, group=args.group, idle_timeout_s=10.0)
+    print(f"replayed {count} record(s) from {args.topic}.dlq")
+    return 0
+
+
+def _soak(args: argparse.Namespace) -> int:
+    if args.broker == "kafka":
+        from modelguard.lab import kafka_soak
+
+        return kafka_soak.main(args)
+    from modelguard.lab import soak
+
+    return soak.main(args)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from modelguard.lab import bench
+
+    return bench.main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m modelguard",
+        description="Reproduce the OverwriteModelError incident and its fix.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every dead letter")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    walk = commands.add_parser("walkthrough", help="a printed tour of the model registry")
+    walk.set_defaults(run=_walkthrough)
+
+    run = commands.add_parser("scenarios", help="run the four scenarios for a worker variant")
+    run.add_argument("--variant", choices=(*VARIANT_NAMES, "all"), default="fixed")
+    run.add_argument("--broker", choices=("memory", "kafka"), default="memory")
+    run.add_argument("--events", type=_positive, default=50, help="events in the larger scenarios")
+    run.add_argument("--consumers", type=_positive, default=3, help="consumers in one group")
+    run.add_argument("--policy", choices=POLICY_NAMES, default="seed")
+    run.add_argument("--timeout", type=float, default=120.0, help="seconds per scenario")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.set_defaults(run=_scenarios)
+
+    replay = commands.add_parser(
+        "replay-dlq",
+        help="re-drive dead letters to their original topic",
+        description="On kafka: republish TOPIC.dlq to the original topics. On memory (the "
+        "embedded broker lives in this process only): flood a DLQ with the buggy worker, "
+        "deploy the fixed one, replay, and report.",
+    )
+    replay.add_argument("--broker", choices=("memory", "kafka"), default="memory")
+    replay.add_argument("--topic", default="purchases")
+    replay.add_argument("--group", default="dlq-replayer")
+    replay.add_argument("--events", type=_positive, default=20)
+    replay.add_argument("--json", action="store_true")
+    replay.set_defaults(run=_replay_dlq)
+
+    from modelguard.entrypoints import (
+        worker as worker_process,  # the standard library only, until run()
+    )
+
+    worker = commands.add_parser(
+        "worker", help="run the allocation worker on Kafka until SIGTERM (needs MONGODB_URI)"
+    )
+    worker_process.add_arguments(worker)
+    worker.set_defaults(run=_worker)
+
+    soak = commands.add_parser(
+        "soak", help="push good, bad and repeated records through the fixed worker; lose none"
+    )
+    soak.add_argument("--broker", choices=("memory", "kafka"), default="memory")
+    soak.add_argument(
+        "--records", type=_positive, default=10_000, help="10,000 by default; 2,000 suits kafka"
+    )
+    soak.add_argument("--kills", type=_non_negative, default=0, help="worker deaths to inject")
+    soak.add_argument("--seed", type=int, default=0, help="names the stream of records")
+    soak.add_argument("--json", action="store_true")
+    soak.set_defaults(run=_soak)
+
+    bench = commands.add_parser("bench", help="what the fix costs, what the bug costs")
+    bench.add_argument("--events", type=_positive, default=2000)
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(run=_bench)
+
+    commands.add_parser(
+        "lint", help="check model registration and dynamic loads: lint [--format json] PATH..."
+    )
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lint"]:  # the linter owns its whole command line
+        from modelguard.entrypoints import lint
+
+        return lint.main(argv[1:])
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.CRITICAL,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return args.run(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

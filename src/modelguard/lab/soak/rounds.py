@@ -1,0 +1,128 @@
+"""How one round of records goes through the worker process, and what a crash is.
+
+It decides:
+
+- the topics: each round has its own, with its retry and DLQ topics, and each
+  record is published with the header that names it;
+- when a round ends: when every record has settled, at the deadline, or after
+  `max_crashes` crashes;
+- what a crash is: an exception other than an injected kill escaping a
+  consumer, one that would take the worker process down. Either way every
+  consumer of that process stops with it, and the next one starts afresh, as a
+  supervisor would restart it; a kill is counted apart from a crash.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from modelguard.config import dlq_topic, retry_topic
+from modelguard.lab.faults import WorkerCrash
+from modelguard.lab.soak.accounting import Figures, Ledger
+from modelguard.lab.soak.database import empty_round
+from modelguard.lab.soak.process import AccountedConsumer, WorkerProcess
+from modelguard.lab.soak.records import RECORD_ID, Outgoing
+from modelguard.messaging.port import Broker
+
+
+class Soak:
+    """One broker, one database, one worker process at a time; records go in by rounds."""
+
+    def __init__(
+        self,
+        bus: Broker,
+        process: WorkerProcess,
+        *,
+        consumers: int = 3,
+        partitions: int = 6,
+        deadline: float,
+        max_crashes: int = 10,
+        on_progress: Callable[[int], None] = lambda settled: None,
+    ) -> None:
+        self.bus, self.process, self.consumers, self.partitions = (
+            bus,
+            process,
+            consumers,
+            partitions,
+        )
+        self.deadline, self.max_crashes, self.on_progress = deadline, max_crashes, on_progress
+        self.ledger = Ledger()
+        self.figures = Figures()
+        self.kills = 0
+        self.crashes: Counter[str] = Counter()
+        self._ids = iter(range(1, 10**9))
+
+    def run_round(self, name: str, records: Sequence[Outgoing], database) -> list[str]:
+        """Publish `records`, consume until each settles, then account; returns each fate."""
+        topic, group = f"soak.{name}", f"allocation-worker.soak.{name}"
+        ids = self._publish(topic, records)
+        while not (self.ledger.settled() or self._gave_up()):
+            if self.process.handler is None:
+                self.process.start()
+            self._run_process(topic, group)
+        fates = self.figures.account_round(
+            records,
+            ids,
+            succeeded=self.ledger.succeeded,
+            dead_letters=self.bus.topic_records(dlq_topic(topic)),
+            database=database,
+        )
+        # The round is checked; empty what mongomock would otherwise scan on every query.
+        empty_round(database)
+        return fates
+
+    def _gave_up(self) -> bool:
+        return time.monotonic() > self.deadline or self.crashes.total() >= self.max_crashes
+
+    def _publish(self, topic: str, records: Sequence[Outgoing]) -> list[bytes]:
+        for name, partitions in ((topic, self.partitions), (retry_topic(topic), self.partitions),
+                                 (dlq_topic(topic), 1)):  # fmt: skip
+            self.bus.create_topic(name, partitions)
+        ids = [str(next(self._ids)).encode() for _ in records]
+        self.ledger.expect(ids)
+        with self.bus.producer() as producer:
+            for record, record_id in zip(records, ids, strict=True):
+                headers = [(RECORD_ID, record_id)]
+                producer.publish(topic, record.value, key=record.key, headers=headers)
+        return ids
+
+    def _run_process(self, topic: str, group: str) -> None:
+        """Consumers of one worker process, until the round settles or the process dies."""
+        dead = threading.Event()
+        members: list[AccountedConsumer] = []
+        handler = self.process.handler
+
+        def die(cause: BaseException) -> None:
+            if isinstance(cause, WorkerCrash):
+                self.kills += 1
+            else:
+                self.crashes[f"{type(cause).__name__}: {cause}"[:200]] += 1
+            dead.set()
+            for member in list(members):
+                member.stop()  # a dead process takes every consumer in it
+            self.process.stop()
+
+        def consume(number: int) -> None:
+            consumer = AccountedConsumer(self.bus, topic, group, handler, ledger=self.ledger,
+                                         name=f"consumer-{number}")  # fmt: skip
+            members.append(consumer)
+            try:
+                while not (self.ledger.settled() or dead.is_set() or self._gave_up()):
+                    consumer.poll_once(0.05)
+            except BaseException as cause:  # noqa: BLE001 -- counted, and the process restarts
+                die(cause)
+            finally:
+                consumer.close()
+
+        threads = [threading.Thread(target=consume, args=(n,), daemon=True)
+                   for n in range(self.consumers)]  # fmt: skip
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+                self.on_progress(self.ledger.settled_count())
+        self.on_progress(self.ledger.settled_count())

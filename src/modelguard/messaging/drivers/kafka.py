@@ -1,0 +1,287 @@
+"""The broker port over kafka-python (3.0).
+
+It decides:
+
+- the client settings behind the port's promises: ``acks="all"``, so ``publish``
+  returns once every in-sync replica has the record; manual, synchronous commits; a
+  group without commits starts at the earliest offset, as on the memory broker; session
+  and heartbeat timeouts short enough that a join or a leave rebalances within seconds;
+- translation: kafka-python's records, metadata and errors become the port's Record,
+  RecordMetadata, CommitFailedError and BrokerError;
+- configuration: bootstrap servers and security settings come from arguments or from
+  ``KAFKA_*`` variables (``from_env``); passwords never appear in logs or repr;
+- laziness: nothing connects at import or construction; the first ``create_topic``
+  creates the admin client, ``producer()`` and ``consumer()`` create theirs.
+
+One difference from the memory broker is left as Kafka has it: subscribing to a missing
+topic creates it with the broker's defaults when the broker auto-creates topics
+(kafka-python 3.0.12 asks for that whatever ``allow_auto_create_topics`` says), while
+the memory broker creates a topic on its first publish. Create topics before use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import kafka
+import kafka.errors
+from kafka.structs import OffsetAndMetadata, TopicPartition
+
+from modelguard.messaging.port import (
+    Broker,
+    BrokerError,
+    CommitFailedError,
+    Consumer,
+    Producer,
+    Record,
+    RecordMetadata,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
+
+PRODUCER_SETTINGS: Mapping[str, Any] = {"acks": "all", "linger_ms": 5}
+
+CONSUMER_SETTINGS: Mapping[str, Any] = {
+    "enable_auto_commit": False,
+    "auto_offset_reset": "earliest",
+    # 6 s is the broker's smallest allowed session (group.min.session.timeout.ms): a
+    # member that vanishes without leaving is replaced within seconds.
+    "session_timeout_ms": 6_000,
+    "heartbeat_interval_ms": 1_000,
+    # poll() returns soon after records arrive, and new topics or partitions are
+    # noticed within seconds rather than the default five minutes.
+    "fetch_max_wait_ms": 100,
+    "metadata_max_age_ms": 5_000,
+}
+
+# Environment variable -> kafka-python setting, for from_env().
+ENVIRONMENT: Mapping[str, str] = {
+    "KAFKA_SECURITY_PROTOCOL": "security_protocol",
+    "KAFKA_SASL_MECHANISM": "sasl_mechanism",
+    "KAFKA_SASL_USERNAME": "sasl_plain_username",
+    "KAFKA_SASL_PASSWORD": "sasl_plain_password",
+    "KAFKA_SSL_CAFILE": "ssl_cafile",
+}
+
+# Errors meaning this member lost its place in the group: its partitions belong to
+# someone else now, exactly the port's CommitFailedError.
+_LOST_MEMBERSHIP = (
+    kafka.errors.CommitFailedError,
+    kafka.errors.RebalanceInProgressError,
+    kafka.errors.IllegalGenerationError,
+    kafka.errors.UnknownMemberIdError,
+)
+
+
+class KafkaBroker(Broker):
+    """A Kafka cluster reached at ``bootstrap_servers`` ("host:port[,host:port]").
+
+    ``security`` holds kafka-python's ``security_protocol``, ``sasl_*`` and ``ssl_*``
+    settings. Topics are created with ``replication_factor`` (-1: the broker's default).
+    """
+
+    name = "kafka"
+
+    def __init__(
+        self,
+        bootstrap_servers: str = DEFAULT_BOOTSTRAP_SERVERS,
+        *,
+        timeout_s: float = 30.0,
+        replication_factor: int = -1,
+        **security: Any,
+    ) -> None:
+        super().__init__()
+        unknown = sorted(k for k in security if not _is_security_setting(k))
+        if unknown:
+            raise TypeError(f"not Kafka security settings: {unknown}")
+        servers = [s.strip() for s in bootstrap_servers.split(",") if s.strip()]
+        if not servers:
+            raise ValueError(f"no bootstrap servers in {bootstrap_servers!r}")
+        self.bootstrap_servers = ",".join(servers)
+        self.timeout_s = timeout_s
+        self.replication_factor = replication_factor
+        self._security = dict(security)
+        self._admin: kafka.KafkaAdminClient | None = None
+        self._admin_lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> KafkaBroker:
+        """A broker from KAFKA_BOOTSTRAP_SERVERS and the security variables that are set."""
+        env = os.environ if environ is None else environ
+        settings = {setting: env[var] for var, setting in ENVIRONMENT.items() if env.get(var)}
+        servers = env.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP_SERVERS
+        merged: dict[str, Any] = {**settings, **options}
+        return cls(servers, **merged)
+
+    def __repr__(self) -> str:
+        shown = [repr(self.bootstrap_servers)]
+        shown += [f"{key}={value!r}" for key, value in sorted(_masked(self._security).items())]
+        return f"KafkaBroker({', '.join(shown)})"
+
+    def _settings(self) -> dict[str, Any]:
+        return {
+            "bootstrap_servers": self.bootstrap_servers.split(","),
+            "bootstrap_timeout_ms": int(self.timeout_s * 1000),
+            **self._security,
+        }
+
+    def _create_topic(self, name: str, partitions: int) -> None:
+        admin = self._admin_client()
+        spec = {"num_partitions": partitions, "replication_factor": self.replication_factor}
+        with _translated(f"create topic {name!r}"):
+            try:
+                admin.create_topics({name: spec}, timeout_ms=int(self.timeout_s * 1000))
+            except kafka.errors.TopicAlreadyExistsError:
+                pass
+            # A created topic is usable only once every partition has a leader.
+            admin.wait_for_topics([name], timeout_ms=int(self.timeout_s * 1000))
+
+    def _admin_client(self) -> kafka.KafkaAdminClient:
+        with self._admin_lock:
+            if self._admin is None:
+                log.info("connecting an admin client to %r", self)
+                # kafka-python's admin client logs its settings, password included.
+                logging.getLogger("kafka.admin.client").addFilter(_MASK_SECRETS)
+                with _translated("connect the admin client"):
+                    self._admin = kafka.KafkaAdminClient(**self._settings())
+            return self._admin
+
+    def _producer(self) -> Producer:
+        return KafkaBrokerProducer(self._settings(), self.timeout_s)
+
+    def _consumer(self, group: str, topics: tuple[str, ...], client_id: str | None) -> Consumer:
+        return KafkaBrokerConsumer(self._settings(), group, topics, client_id)
+
+    def _release(self) -> None:
+        with self._admin_lock:
+            admin, self._admin = self._admin, None
+        if admin is not None:
+            with _translated("close the admin client"):
+                admin.close()
+
+
+class KafkaBrokerProducer(Producer):
+    def __init__(self, settings: dict[str, Any], timeout_s: float) -> None:
+        super().__init__()
+        self._timeout_s = timeout_s
+        with _translated("connect a producer"):
+            self._producer = kafka.KafkaProducer(
+                **settings, **PRODUCER_SETTINGS, max_block_ms=int(timeout_s * 1000)
+            )
+
+    def _publish(
+        self, topic: str, value: bytes, key: bytes | None, headers: tuple[tuple[str, bytes], ...]
+    ) -> RecordMetadata:
+        with _translated(f"publish to {topic!r}"):
+            sent = self._producer.send(topic, value=value, key=key, headers=list(headers))
+            stored = sent.get(timeout=self._timeout_s)
+        return RecordMetadata(stored.topic, stored.partition, stored.offset)
+
+    def _close(self) -> None:
+        with _translated("close the producer"):
+            self._producer.close(timeout=self._timeout_s)
+
+
+class KafkaBrokerConsumer(Consumer):
+    """A KafkaConsumer in ``group``; like it, not to be shared between threads."""
+
+    def __init__(
+        self, settings: dict[str, Any], group: str, topics: tuple[str, ...], client_id: str | None
+    ) -> None:
+        super().__init__(group, topics, client_id)
+        options = {**settings, **CONSUMER_SETTINGS, "group_id": group}
+        if client_id:
+            options["client_id"] = client_id
+        with _translated(f"join group {group!r}"):
+            self._consumer = kafka.KafkaConsumer(**options)
+            try:
+                # Partitions known before the first join: a leader that assigned without
+                # them rejoins when they arrive, and if a short poll() times out during
+                # that rejoin, kafka-python 3.0.12 never finishes it (the member stops
+                # heartbeating and drops out of the group for good). Subscribed first, so
+                # that this metadata also fills the group's snapshot of the topics.
+                self._consumer.subscribe(list(topics))
+                for topic in topics:
+                    self._consumer.partitions_for_topic(topic)
+            except BaseException:
+                self._consumer.close(autocommit=False)
+                raise
+
+    def _poll(self, timeout_s: float, max_records: int) -> list[Record]:
+        with _translated("poll"):
+            batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        return [_record(r) for partition in sorted(batches) for r in batches[partition]]
+
+    def _commit(self, record: Record) -> None:
+        partition = TopicPartition(record.topic, record.partition)
+        # Kafka takes a commit for any partition from a current member of the group; the
+        # port refuses it, as the memory broker does, so that a member that lost a
+        # partition cannot move its new owner's offset.
+        if partition not in self._consumer.assignment():
+            raise CommitFailedError(
+                f"this member of group {self.group!r} does not own "
+                f"{record.topic}[{record.partition}]: it was reassigned or never assigned"
+            )
+        offsets = {partition: OffsetAndMetadata(record.offset + 1, "", -1)}
+        try:
+            self._consumer.commit(offsets)
+        except _LOST_MEMBERSHIP as exc:
+            raise CommitFailedError(f"group {self.group!r} rebalanced: {exc!r}") from exc
+        except kafka.errors.KafkaError as exc:
+            raise BrokerError(f"could not commit {partition}: {exc!r}") from exc
+
+    def _assignment(self) -> set[tuple[str, int]]:
+        return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
+    def _close(self) -> None:
+        # Leaving the group, not committing: what was not committed is redelivered.
+        with _translated(f"leave group {self.group!r}"):
+            self._consumer.close(autocommit=False)
+
+
+def _record(r: Any) -> Record:
+    # Kafka allows null values (tombstones) and null header values; the port has bytes.
+    headers = tuple((name, value or b"") for name, value in r.headers or ())
+    return Record(r.topic, r.partition, r.offset, r.key, r.value or b"", headers, r.timestamp)
+
+
+@contextmanager
+def _translated(action: str) -> Iterator[None]:
+    try:
+        yield
+    except kafka.errors.KafkaError as exc:
+        raise BrokerError(f"could not {action}: {exc!r}") from exc
+
+
+def _masked(settings: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: "***" if _is_secret(key) else value for key, value in settings.items()}
+
+
+class _MaskSecrets(logging.Filter):
+    """Masks the secrets in settings dicts passed as log arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # LogRecord unwraps a lone dict argument, so args is the dict itself.
+        if isinstance(record.args, dict):
+            record.args = _masked(record.args)
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_masked(a) if isinstance(a, dict) else a for a in record.args)
+        return True
+
+
+_MASK_SECRETS = _MaskSecrets()
+
+
+def _is_security_setting(key: str) -> bool:
+    return key == "security_protocol" or key.startswith(("sasl_", "ssl_"))
+
+
+def _is_secret(key: str) -> bool:
+    return "password" in key or key in ("ssl_context", "sasl_oauth_token_provider")

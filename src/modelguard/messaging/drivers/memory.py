@@ -1,0 +1,260 @@
+"""An in-process broker that keeps the Kafka semantics the scenarios rely on.
+
+It decides:
+
+- storage: a topic is a list of partitions, each an append-only list of records whose
+  offsets start at 0; the key picks the partition (``partition_for``); publishing to a
+  missing topic creates it with ``default_partitions``, as Kafka's
+  ``auto.create.topics.enable`` does; subscribing does not create it;
+- membership: a consumer joins its group when it is created and leaves on close; every
+  join, leave or new subscribed topic rebalances the group at once, with Kafka's range
+  strategy (per topic, contiguous partition ranges over the members sorted by member id);
+- positions: a partition newly assigned to a member starts at the group's committed
+  offset, or 0 when nothing was committed, so uncommitted records are redelivered; a
+  partition a member keeps keeps its position;
+- commits: only the current owner of a partition may commit it, else CommitFailedError;
+- concurrency: one condition variable guards all state; ``poll`` waits on it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from modelguard.messaging.port import (
+    Broker,
+    CommitFailedError,
+    Consumer,
+    Producer,
+    Record,
+    RecordMetadata,
+)
+
+_keyless = itertools.count()
+
+
+def partition_for(key: bytes | None, partitions: int) -> int:
+    """The partition for ``key``: Kafka's default partitioner, murmur2 of the key bytes.
+
+    A ``None`` key goes round-robin. Keyed records land where a Java or kafka-python
+    producer would put them, so the memory broker and Kafka agree on placement.
+    """
+    if partitions < 1:
+        raise ValueError(f"a topic has at least one partition, not {partitions}")
+    if key is None:
+        return next(_keyless) % partitions
+    # kafka-python carries the Java client's murmur2; imported here so that the memory
+    # broker does not pay for loading the Kafka client until a key is hashed.
+    from kafka.partitioner.default import murmur2
+
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+TopicPartition = tuple[str, int]
+
+
+def _wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class _Group:
+    members: dict[str, MemoryConsumer] = field(default_factory=dict)
+    committed: dict[TopicPartition, int] = field(default_factory=dict)
+
+
+class MemoryBroker(Broker):
+    """A thread-safe broker in this process; ``clock`` returns milliseconds since the epoch."""
+
+    name = "memory"
+
+    def __init__(
+        self, *, default_partitions: int = 1, clock: Callable[[], int] = _wall_clock_ms
+    ) -> None:
+        super().__init__()
+        if default_partitions < 1:
+            raise ValueError(f"default_partitions must be >= 1, not {default_partitions}")
+        self.default_partitions = default_partitions
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._topics: dict[str, list[list[Record]]] = {}
+        self._groups: dict[str, _Group] = {}
+        self._member_numbers = itertools.count(1)
+
+    def __repr__(self) -> str:
+        with self._cond:
+            return f"<MemoryBroker topics={sorted(self._topics)}>"
+
+    # -- inspection, for tests and scenarios (not part of the port) --
+
+    def topic_records(self, topic: str) -> list[Record]:
+        """Every record of ``topic`` in (partition, offset) order; [] for an unknown topic."""
+        with self._cond:
+            return [record for log in self._topics.get(topic, ()) for record in log]
+
+    def committed(self, group: str, topic: str, partition: int) -> int | None:
+        """The group's committed offset (the next offset it will read), or None."""
+        with self._cond:
+            return self._group(group).committed.get((topic, partition))
+
+    def lag(self, group: str, topic: str) -> int:
+        """Records of ``topic`` the group has not committed past, over all partitions."""
+        with self._cond:
+            committed = self._group(group).committed
+            logs = enumerate(self._topics.get(topic, ()))
+            return sum(len(log) - committed.get((topic, p), 0) for p, log in logs)
+
+    # -- the port --
+
+    def _create_topic(self, name: str, partitions: int) -> None:
+        with self._cond:
+            self._ensure_topic(name, partitions)
+
+    def _producer(self) -> Producer:
+        return MemoryProducer(self)
+
+    def _consumer(self, group: str, topics: tuple[str, ...], client_id: str | None) -> Consumer:
+        member_id = f"{client_id or 'consumer'}-{next(self._member_numbers):06d}"
+        consumer = MemoryConsumer(self, group, topics, client_id, member_id)
+        with self._cond:
+            self._group(group).members[member_id] = consumer
+            self._rebalance(group)
+        return consumer
+
+    # -- internals; every one of them runs with self._cond held --
+
+    def _group(self, name: str) -> _Group:
+        return self._groups.setdefault(name, _Group())
+
+    def _ensure_topic(self, name: str, partitions: int) -> list[list[Record]]:
+        if name not in self._topics:
+            self._topics[name] = [[] for _ in range(partitions)]
+            for group, state in self._groups.items():
+                if any(name in member.topics for member in state.members.values()):
+                    self._rebalance(group)
+        return self._topics[name]
+
+    def _append(
+        self, topic: str, value: bytes, key: bytes | None, headers: tuple[tuple[str, bytes], ...]
+    ) -> RecordMetadata:
+        with self._cond:
+            logs = self._ensure_topic(topic, self.default_partitions)
+            partition = partition_for(key, len(logs))
+            log = logs[partition]
+            log.append(Record(topic, partition, len(log), key, value, headers, self._clock()))
+            self._cond.notify_all()
+            return RecordMetadata(topic, partition, len(log) - 1)
+
+    def _leave(self, consumer: MemoryConsumer) -> None:
+        with self._cond:
+            self._group(consumer.group).members.pop(consumer.member_id, None)
+            consumer._positions.clear()
+            self._rebalance(consumer.group)
+
+    def _rebalance(self, group: str) -> None:
+        state = self._group(group)
+        members = [state.members[m] for m in sorted(state.members)]
+        wanted: dict[str, list[TopicPartition]] = {m.member_id: [] for m in members}
+        subscribed = {topic for member in members for topic in member.topics}
+        for topic in sorted(subscribed & self._topics.keys()):
+            owners = [m for m in members if topic in m.topics]
+            share, extra = divmod(len(self._topics[topic]), len(owners))
+            first = 0
+            for index, owner in enumerate(owners):
+                count = share + (1 if index < extra else 0)
+                wanted[owner.member_id] += [(topic, p) for p in range(first, first + count)]
+                first += count
+        for member in members:
+            kept = member._positions
+            member._positions = {
+                tp: kept[tp] if tp in kept else state.committed.get(tp, 0)
+                for tp in wanted[member.member_id]
+            }
+        # Pollers wake up: a new assignment may hold records for them.
+        self._cond.notify_all()
+
+
+class MemoryProducer(Producer):
+    def __init__(self, broker: MemoryBroker) -> None:
+        super().__init__()
+        self._broker = broker
+
+    def _publish(
+        self, topic: str, value: bytes, key: bytes | None, headers: tuple[tuple[str, bytes], ...]
+    ) -> RecordMetadata:
+        return self._broker._append(topic, value, key, headers)
+
+    def _close(self) -> None:
+        pass
+
+
+class MemoryConsumer(Consumer):
+    """A group member; ``_positions`` maps each owned partition to the next offset to read."""
+
+    def __init__(
+        self,
+        broker: MemoryBroker,
+        group: str,
+        topics: tuple[str, ...],
+        client_id: str | None,
+        member_id: str,
+    ) -> None:
+        super().__init__(group, topics, client_id)
+        self.member_id = member_id
+        self._positions: dict[TopicPartition, int] = {}
+        self._broker = broker
+        self._turn = 0
+
+    def _poll(self, timeout_s: float, max_records: int) -> list[Record]:
+        deadline = time.monotonic() + timeout_s
+        cond = self._broker._cond
+        with cond:
+            while not self._closed:
+                records = self._take(max_records)
+                remaining = deadline - time.monotonic()
+                if records or remaining <= 0:
+                    return records
+                cond.wait(remaining)
+            return []
+
+    def _take(self, max_records: int) -> list[Record]:
+        """Up to max_records, one partition at a time in turn; the first turn rotates
+        between polls so that no partition is starved by a busy neighbour."""
+        owned = list(self._positions)
+        if not owned:
+            return []
+        self._turn = (self._turn + 1) % len(owned)
+        order = owned[self._turn :] + owned[: self._turn]
+        topics = self._broker._topics
+        taken: list[Record] = []
+        while len(taken) < max_records:
+            before = len(taken)
+            for topic, partition in order:
+                log = topics[topic][partition]
+                position = self._positions[(topic, partition)]
+                if position < len(log) and len(taken) < max_records:
+                    taken.append(log[position])
+                    self._positions[(topic, partition)] = position + 1
+            if len(taken) == before:
+                break
+        return taken
+
+    def _commit(self, record: Record) -> None:
+        with self._broker._cond:
+            partition = (record.topic, record.partition)
+            if partition not in self._positions:
+                raise CommitFailedError(
+                    f"member {self.member_id} of group {self.group!r} does not own "
+                    f"{record.topic}[{record.partition}]: it was reassigned or never assigned"
+                )
+            self._broker._group(self.group).committed[partition] = record.offset + 1
+
+    def _assignment(self) -> set[TopicPartition]:
+        with self._broker._cond:
+            return set(self._positions)
+
+    def _close(self) -> None:
+        self._broker._leave(self)

@@ -1,0 +1,1 @@
+"""Tables and plots of what the lab measured; nothing here runs an experiment."""
