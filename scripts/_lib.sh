@@ -5,10 +5,9 @@
 # Layout (everything under one directory, so a fresh machine is one `mv` away
 # and a second run finds its downloads and builds):
 #   ~/.cache/modelguard/            MODELGUARD_CACHE overrides
-#     m2/                           Maven repository for the Kafka jars
+#     m2/                           Maven repository for the Kafka and mongo-java-server jars
 #     kafka-<version>/libs/         the broker's classpath
-#     go/{mod,build,path}/          Go module and build caches for FerretDB
-#     bin/                          the built FerretDB launcher
+#     mongo-java-server-<version>/  the database's classpath (libs/) and its compiled main (classes/)
 #     run/{kafka,mongo}/            state: data, config, log, pid (MODELGUARD_RUN_DIR overrides run/)
 
 MG_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -107,7 +106,7 @@ alive() {
 }
 
 # stop_pids TIMEOUT PID...: SIGTERM lets Kafka do a controlled shutdown and
-# FerretDB close its SQLite files; SIGKILL only if that hangs past TIMEOUT.
+# the database close its H2 store file; SIGKILL only if that hangs past TIMEOUT.
 stop_pids() {
 	local timeout=$1 pid waited=0
 	shift

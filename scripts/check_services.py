@@ -103,7 +103,7 @@ def check_mongo() -> str:
             meta = {"db_alias": alias, "collection": "selfcheck_items"}
 
         client = me.get_connection(alias)
-        hello = client.admin.command("hello")
+        hello = client.admin.command("isMaster")
         version = client.server_info().get("version")
         SelfCheckItem.drop_collection()
         SelfCheckItem.ensure_indexes()

@@ -128,14 +128,16 @@ def _bson_top_level(data: bytes) -> dict:
             i += 12
         elif kind in (0x0A, 0x06, 0xFF, 0x7F):  # null, undefined, min/max key
             fields[key] = None
-        else:  # a type hello never returns; what we have is enough
+        else:  # a type isMaster never returns; what we have is enough
             break
     return fields
 
 
 def probe_mongo(host: str, port: int) -> str:
-    # OP_MSG (opcode 2013), flags 0, one body section: {hello: 1, $db: "admin"}.
-    body = struct.pack("<I", 0) + b"\x00" + _bson_encode({"hello": 1, "$db": "admin"})
+    # OP_MSG (opcode 2013), flags 0, one body section: {isMaster: 1, $db: "admin"}.
+    # isMaster, not hello: every MongoDB since 3.6 still answers it, and it is
+    # what drivers send first; mongo-java-server answers only isMaster.
+    body = struct.pack("<I", 0) + b"\x00" + _bson_encode({"isMaster": 1, "$db": "admin"})
     request_id = 1
     msg = struct.pack("<iiii", 16 + len(body), request_id, 0, 2013) + body
     with socket.create_connection((host, port), timeout=IO_TIMEOUT_S) as sock:
@@ -149,7 +151,7 @@ def probe_mongo(host: str, port: int) -> str:
         raise ConnectionError("reply does not start with a body section")
     reply = _bson_top_level(rest[5:])
     if reply.get("ok") != 1:
-        raise ConnectionError(f"hello failed: {reply.get('errmsg', reply)}")
+        raise ConnectionError(f"isMaster failed: {reply.get('errmsg', reply)}")
     if not (reply.get("isWritablePrimary") or reply.get("ismaster")):
         raise ConnectionError("server is not a writable primary")
     return f"maxWireVersion {reply.get('maxWireVersion')}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Both local services the lab needs: Kafka on 127.0.0.1:9092 and a
-# MongoDB-wire server (FerretDB) on 127.0.0.1:27017.
+# MongoDB-wire server (mongo-java-server) on 127.0.0.1:27017.
 #
 #   scripts/services.sh up       start both (already running is fine), then check
 #                                them with the project's own clients if .venv has them
@@ -10,8 +10,8 @@
 #   scripts/services.sh env      print the exports, e.g. eval "$(scripts/services.sh env)"
 #
 # Used by `make services-up|services-down` and by CI. First run on a fresh
-# machine fetches Kafka from Maven Central and builds FerretDB: ~5 min; after
-# that ~10 s. Everything lives under ~/.cache/modelguard (MODELGUARD_CACHE).
+# machine fetches both servers' jars from Maven Central; after that it needs
+# no network. Everything lives under ~/.cache/modelguard (MODELGUARD_CACHE).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

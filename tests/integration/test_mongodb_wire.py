@@ -1,7 +1,7 @@
 """mongoengine, the platform's models and the idempotency guard on a real MongoDB-wire server.
 
 Everything the embedded default gets from mongomock, asked of the server MONGODB_URI
-names (FerretDB locally): saves and queries, unique indexes enforced by the server,
+names (mongo-java-server locally): saves and queries, unique indexes enforced by the server,
 the platform's models, and the guard's duplicate-key race.
 """
 
