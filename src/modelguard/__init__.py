@@ -24,6 +24,7 @@ model = registry.model
 models = registry.models
 define = registry.define
 delete_model = registry.delete_model
+model_names = registry.model_names
 
 __all__ = [
     "CompileSite",
@@ -36,6 +37,7 @@ __all__ = [
     "define",
     "delete_model",
     "model",
+    "model_names",
     "models",
     "registry",
 ]

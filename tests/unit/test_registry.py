@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from mongoengine import Document, fields
 from mongoengine.base.common import _document_registry, get_document
@@ -13,6 +15,7 @@ from modelguard import (
     ModelRegistry,
     OverwriteModelError,
     Schema,
+    SchemaConflictError,
 )
 
 
@@ -88,6 +91,76 @@ def test_deleting_an_unknown_model_raises_missing_schema_error(registry):
         registry.delete_model("Ghost")
 
 
+def test_a_pattern_deletes_every_matching_name_and_mongoengine_follows(registry, user_schema):
+    kept = registry.model("RegBeta", user_schema)
+    registry.model("RegAlpha", user_schema)
+    registry.model("RegAlps", user_schema)
+    registry.delete_model(re.compile("Al"))  # re.search, like RegExp.test: not anchored
+    assert registry.model_names() == ["RegBeta"]
+    assert "RegAlpha" not in _document_registry and "RegAlps" not in _document_registry
+    assert get_document("RegBeta") is kept
+
+
+def test_a_pattern_that_matches_nothing_deletes_nothing_and_does_not_raise(
+    registry, name, user_schema
+):
+    registry.model(name, user_schema)
+    registry.delete_model(re.compile("^Nothing$"))
+    assert registry.model_names() == [name]
+
+
+def test_deleting_by_anything_but_a_name_or_a_pattern_raises_type_error(registry):
+    with pytest.raises(TypeError, match="name or a compiled re.Pattern"):
+        registry.delete_model(42)  # type: ignore[arg-type]
+
+
+def test_model_names_keep_registration_order_through_overwrite_and_delete(registry, user_schema):
+    for model_name in ("OrderX", "OrderY", "OrderZ"):
+        registry.model(model_name, user_schema)
+    registry.model("OrderY", Schema({}), overwrite=True)  # an overwrite keeps its place
+    assert registry.model_names() == ["OrderX", "OrderY", "OrderZ"]
+    registry.delete_model("OrderX")
+    registry.model("OrderX", user_schema)  # a recompiled name goes to the end
+    assert registry.model_names() == ["OrderY", "OrderZ", "OrderX"]
+
+
+def test_a_per_call_false_beats_a_registry_wide_true(name, user_schema):
+    reg = ModelRegistry(overwrite_models=True)
+    try:
+        reg.model(name, user_schema)
+        with pytest.raises(OverwriteModelError):
+            reg.model(name, Schema({}), overwrite=False)
+    finally:
+        reg.reset()
+
+
+def test_a_per_call_true_beats_a_registry_wide_false(registry, name, user_schema):
+    assert registry.overwrite_models is False
+    first = registry.model(name, user_schema)
+    assert registry.model(name, Schema({}), overwrite=True) is not first
+
+
+def test_overwriting_compiles_again_even_for_the_same_schema_object(name, user_schema):
+    reg = ModelRegistry(overwrite_models=True)
+    try:
+        first = reg.model(name, user_schema)
+        assert reg.model(name, user_schema) is not first
+        assert reg.model(name) is reg.models[name]
+    finally:
+        reg.reset()
+
+
+def test_define_ignores_the_registry_wide_setting(name, user_schema):
+    reg = ModelRegistry(overwrite_models=True)
+    try:
+        first = reg.define(name, user_schema)
+        assert reg.define(name, Schema(dict(user_schema.fields))) is first
+        with pytest.raises(SchemaConflictError):
+            reg.define(name, Schema({}))
+    finally:
+        reg.reset()
+
+
 def test_models_is_a_read_only_live_view(registry, name, user_schema):
     view = registry.models
     with pytest.raises(TypeError):
@@ -151,6 +224,7 @@ def test_the_default_collection_is_the_pluralised_lower_case_name(model_name, co
 def test_the_default_registry_and_its_bound_names_are_one_object():
     assert modelguard.model.__self__ is modelguard.registry
     assert modelguard.define.__self__ is modelguard.registry
+    assert modelguard.model_names.__self__ is modelguard.registry
     assert modelguard.models is modelguard.registry.models
 
 

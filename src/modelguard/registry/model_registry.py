@@ -7,7 +7,18 @@ compilation means:
 - `model(name, schema)` compiles a mongoengine `Document` subclass. The same
   schema object again returns the cached class; another schema object raises
   `OverwriteModelError` (Mongoose compares identity, not content), unless
-  `overwrite=True` replaces the model.
+  overwriting is on: then every call compiles and replaces the model.
+- Overwriting follows Mongoose's `Connection.model`: a per-call `overwrite=`
+  wins whenever it is given, and the registry-wide `overwrite_models` decides
+  otherwise. (The top-level `mongoose.model` lets a global `false` beat a
+  per-call `true`; that quirk is not copied.) One-argument lookups never
+  compile, whatever the setting (Mongoose gh-12359).
+- `model_names()` lists the names in registration order; an overwritten model
+  keeps its place, a deleted and recompiled one moves to the end.
+- `delete_model(name)` forgets one model and raises `MissingSchemaError` for
+  an unknown name; `delete_model(re.compile(...))` forgets every name the
+  pattern matches anywhere in it (`re.search`, like JavaScript's
+  `RegExp.test`), and matching nothing is not an error.
 - `define(name, schema)` is the guarded helper: it returns the existing model
   when the structure is equal, and raises `SchemaConflictError` when it is
   not, which the bare guard `models.get(name) or model(name, schema)` cannot.
@@ -21,6 +32,7 @@ it pointing at the class it compiled last, and forgets its classes there on
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from collections import Counter
@@ -47,7 +59,9 @@ _OWN_FILES = {os.path.abspath(__file__)}
 class ModelRegistry:
     """Compiled models by name, with Mongoose's rules for compiling them again."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, overwrite_models: bool = False) -> None:
+        # Registry-wide default for `model(name, schema)`; a per-call `overwrite=` wins.
+        self.overwrite_models = overwrite_models
         self._models: dict[str, type[Document]] = {}
         self._schemas: dict[str, Schema] = {}
         self._sites: dict[str, CompileSite] = {}
@@ -62,9 +76,12 @@ class ModelRegistry:
         name: str,
         schema: Schema | Mapping | None = None,
         *,
-        overwrite: bool = False,
+        overwrite: bool | None = None,
     ) -> type[Document]:
-        """Look a model up, or compile it from a schema."""
+        """Look a model up, or compile it from a schema.
+
+        `overwrite` left as None defers to `self.overwrite_models`.
+        """
         if schema is None:
             try:
                 return self._models[name]
@@ -73,6 +90,8 @@ class ModelRegistry:
         if not isinstance(schema, Schema):
             # Mongoose turns a plain object into a new Schema, so it never matches.
             schema = Schema(schema)
+        if overwrite is None:
+            overwrite = self.overwrite_models
         site = _caller_site()
         with self._lock:
             self.compilations[name] += 1
@@ -84,7 +103,10 @@ class ModelRegistry:
             return self._compile(name, schema, site)
 
     def define(self, name: str, schema: Schema) -> type[Document]:
-        """Return the model `name`, compiling it once; refuse a different structure."""
+        """Return the model `name`, compiling it once; refuse a different structure.
+
+        `overwrite_models` does not apply: define() never replaces a model.
+        """
         site = _caller_site()
         with self._lock:
             existing = self._models.get(name)
@@ -99,29 +121,41 @@ class ModelRegistry:
                 raise SchemaConflictError(name, differences, self._sites[name], site)
             return existing
 
-    def delete_model(self, name: str) -> None:
-        """Forget a model here and in mongoengine's document registry."""
+    def model_names(self) -> list[str]:
+        """The compiled names, in registration order."""
         with self._lock:
-            if name not in self._models:
-                raise MissingSchemaError(name)
-            cls = self._models.pop(name)
-            del self._schemas[name], self._sites[name]
-            if _document_registry.get(cls._class_name) is cls:
-                del _document_registry[cls._class_name]
+            return list(self._models)
 
-    def schema_of(self, name: str) -> Schema:
-        self.model(name)  # raises MissingSchemaError for an unknown name
-        return self._schemas[name]
+    def delete_model(self, name: str | re.Pattern[str]) -> None:
+        """Forget a model, or every model whose name matches a pattern.
 
-    def compiled_at(self, name: str) -> CompileSite:
-        self.model(name)
-        return self._sites[name]
+        mongoengine's document registry forgets the same classes.
+        """
+        with self._lock:
+            if isinstance(name, re.Pattern):
+                for each in [n for n in self._models if name.search(n)]:
+                    self._delete(each)
+            elif isinstance(name, str):
+                if name not in self._models:
+                    raise MissingSchemaError(name)
+                self._delete(name)
+            else:
+                raise TypeError(
+                    "delete_model() takes a model name or a compiled re.Pattern, "
+                    f"got {type(name).__name__} {name!r}"
+                )
+
+    def _delete(self, name: str) -> None:
+        cls = self._models.pop(name)
+        del self._schemas[name], self._sites[name]
+        if _document_registry.get(cls._class_name) is cls:
+            del _document_registry[cls._class_name]
 
     def reset(self) -> None:
         """Forget every model and count, as a freshly started process would have nothing."""
         with self._lock:
             for name in list(self._models):
-                self.delete_model(name)
+                self._delete(name)
             self.compilations.clear()
 
     def _compile(self, name: str, schema: Schema, site: CompileSite) -> type[Document]:
