@@ -28,7 +28,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
 VARIANT_NAMES = tuple(VARIANTS)
 
 # The retry policies `messaging.policy.POLICIES` builds, by name; "seed" is the platform's.
-POLICY_NAMES = ("seed", "classify")
+POLICY_NAMES = ("seed", "classify", "backoff")
 
 
 def retry_topic(topic: str) -> str:

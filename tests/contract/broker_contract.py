@@ -220,3 +220,39 @@ class BrokerContract:
             producer.publish(topic, b"late")
         with pytest.raises(BrokerClosedError):
             broker.producer()
+
+    def test_a_paused_partition_waits_while_the_others_flow_until_it_is_resumed(self, broker):
+        fresh, retries = self.topic(broker), self.topic(broker)
+        with broker.consumer(unique("group"), [fresh, retries]) as consumer:
+            settle([consumer], [(fresh, 0), (retries, 0)], self.wait_s * 4)
+            consumer.pause([(retries, 0)])
+            assert consumer.paused() == {(retries, 0)}
+            with broker.producer() as producer:
+                producer.publish(retries, b"later")
+                producer.publish(fresh, b"now")
+            assert [r.value for r in consume(consumer, 1, self.wait_s)] == [b"now"]
+            assert consume(consumer, 1, self.quiet_s) == []
+            consumer.resume([(retries, 0)])
+            assert consumer.paused() == set()
+            assert [r.value for r in consume(consumer, 1, self.wait_s)] == [b"later"]
+
+    def test_seeking_back_delivers_the_records_again_from_that_offset(self, broker):
+        topic = self.topic(broker)
+        with broker.producer() as producer:
+            for n in range(3):
+                producer.publish(topic, b"%d" % n)
+        with broker.consumer(unique("group"), [topic]) as consumer:
+            assert len(consume(consumer, 3, self.wait_s)) == 3
+            consumer.seek(topic, 0, 1)
+            assert [r.value for r in consume(consumer, 2, self.wait_s)] == [b"1", b"2"]
+
+    def test_pause_resume_and_seek_ignore_a_partition_the_member_does_not_own(self, broker):
+        topic, elsewhere = self.topic(broker), self.topic(broker)
+        with broker.consumer(unique("group"), [topic]) as consumer:
+            settle([consumer], [(topic, 0)], self.wait_s * 4)
+            consumer.pause([(elsewhere, 0)])
+            consumer.seek(elsewhere, 0, 5)
+            consumer.resume([(elsewhere, 0)])
+            assert consumer.paused() == set()
+            with pytest.raises(ValueError):
+                consumer.seek(topic, 0, -1)

@@ -56,10 +56,11 @@ def test_topic_records_lists_partitions_in_order_and_an_unknown_topic_as_empty(b
 
 
 def test_timestamps_come_from_the_injected_clock():
-    ticks = iter([1_000, 2_000])
-    broker = MemoryBroker(clock=lambda: next(ticks))
+    now = [1_000]
+    broker = MemoryBroker(clock=lambda: now[0])
     with broker.producer() as producer:
         producer.publish("orders", b"first")
+        now[0] = 2_000
         producer.publish("orders", b"second")
     assert [r.timestamp_ms for r in broker.topic_records("orders")] == [1_000, 2_000]
 
@@ -111,6 +112,71 @@ def test_a_kept_partition_keeps_its_position_and_a_moved_one_restarts_at_the_com
     moved = next(r for r in read if r.partition == 1)
     with pytest.raises(CommitFailedError, match="does not own orders\\[1\\]"):
         first.commit(moved)
+
+
+class Clock:
+    """Milliseconds that move only when a test says so."""
+
+    def __init__(self, now_ms: int = 1_000_000) -> None:
+        self.now_ms = now_ms
+
+    def __call__(self) -> int:
+        return self.now_ms
+
+    def advance(self, ms: int) -> None:
+        self.now_ms += ms
+
+
+def test_a_silent_member_loses_its_partitions_after_the_session_timeout():
+    clock = Clock()
+    broker = MemoryBroker(clock=clock, session_timeout_ms=10_000)
+    broker.create_topic("orders", partitions=2)
+    key = next(k for k in (b"%d" % n for n in range(20)) if partition_for(k, 2) == 0)
+    with broker.producer() as producer:
+        producer.publish("orders", b"held", key=key)
+    silent = broker.consumer("billing", ["orders"], client_id="a")  # owns partition 0
+    alive = broker.consumer("billing", ["orders"], client_id="b")
+    [held] = silent.poll(timeout_s=0)
+
+    clock.advance(10_000)  # exactly the timeout: still a member
+    assert alive.poll(timeout_s=0) == []
+    assert broker.members("billing") == sorted([silent.member_id, alive.member_id])
+
+    clock.advance(1)
+    [redelivered] = alive.poll(timeout_s=0)  # the group moved the partition to the live one
+    assert redelivered == held
+    assert broker.members("billing") == [alive.member_id]
+    assert alive.assignment() == {("orders", 0), ("orders", 1)}
+    with pytest.raises(CommitFailedError):
+        silent.commit(held)  # the zombie wakes up holding a record it no longer owns
+    alive.commit(redelivered)
+
+    assert silent.poll(timeout_s=0) == []  # its next poll joins the group again
+    assert broker.members("billing") == sorted([silent.member_id, alive.member_id])
+    assert len(silent.assignment()) == len(alive.assignment()) == 1
+
+
+def test_a_member_that_keeps_polling_keeps_its_partitions():
+    clock = Clock()
+    broker = MemoryBroker(clock=clock, session_timeout_ms=10_000)
+    broker.create_topic("orders", partitions=2)
+    one = broker.consumer("billing", ["orders"])
+    two = broker.consumer("billing", ["orders"])
+    before = one.assignment()
+    for _ in range(10):
+        clock.advance(6_000)
+        one.poll(timeout_s=0)
+        two.poll(timeout_s=0)
+    assert one.assignment() == before and len(broker.members("billing")) == 2
+
+
+def test_a_rebalance_keeps_the_pause_of_a_kept_partition_and_drops_a_moved_ones(broker):
+    broker.create_topic("orders", partitions=2)
+    first = broker.consumer("billing", ["orders"], client_id="a")
+    first.pause([("orders", 0), ("orders", 1)])
+    second = broker.consumer("billing", ["orders"], client_id="b")
+    assert first.paused() == {("orders", 0)}
+    assert second.paused() == set()
 
 
 def test_a_topic_created_after_subscribing_is_assigned(broker):

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from tenacity import retry_if_exception_type, stop_after_attempt
+from tenacity import retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from modelguard import OverwriteModelError
-from modelguard.messaging.policy import CLASSIFY, MAX_ATTEMPTS, SEED, RetryPolicy
+from modelguard.config import POLICY_NAMES
+from modelguard.messaging.policy import (
+    BACKOFF,
+    CLASSIFY,
+    MAX_ATTEMPTS,
+    POLICIES,
+    SEED,
+    RetryPolicy,
+)
 
 
 @pytest.mark.parametrize("attempt", range(1, MAX_ATTEMPTS))
@@ -33,3 +41,24 @@ def test_a_policy_reads_like_its_parts(limit):
         limit - 1
     ) + [False]
     assert not policy.should_retry(1, ValueError())
+
+
+def test_the_seed_and_classify_policies_retry_at_once():
+    assert [SEED.delay_s(n, RuntimeError()) for n in range(1, MAX_ATTEMPTS)] == [0.0] * 4
+    assert CLASSIFY.delay_s(1, RuntimeError()) == 0.0
+
+
+def test_the_backoff_policy_waits_exponentially_between_its_five_attempts():
+    assert [BACKOFF.delay_s(n, RuntimeError()) for n in range(1, MAX_ATTEMPTS)] == [1, 2, 4, 8]
+    assert BACKOFF.should_retry(4, RuntimeError()) and not BACKOFF.should_retry(5, RuntimeError())
+
+
+def test_a_policys_wait_is_built_from_tenacitys_parts():
+    policy = RetryPolicy(
+        "custom", stop_after_attempt(9), SEED.retry, wait_exponential(multiplier=0.5, max=3)
+    )
+    assert [policy.delay_s(n, KeyError()) for n in range(1, 6)] == [0.5, 1, 2, 3, 3]
+
+
+def test_every_policy_name_the_command_line_offers_has_a_policy():
+    assert tuple(POLICIES) == POLICY_NAMES

@@ -10,8 +10,8 @@ from modelguard.config import dlq_topic, retry_topic
 from modelguard.messaging.consumer import Headers, RetryingConsumer
 from modelguard.messaging.drivers.memory import MemoryBroker
 from modelguard.messaging.events import PurchaseCreated
-from modelguard.messaging.policy import CLASSIFY, SEED, RetryPolicy
-from modelguard.messaging.port import BrokerError
+from modelguard.messaging.policy import BACKOFF, CLASSIFY, SEED, RetryPolicy
+from modelguard.messaging.port import BrokerError, CommitFailedError
 
 TOPIC, GROUP = "purchases", "allocation-worker"
 NO_RETRIES = RetryPolicy("no-retries", stop_after_attempt(1), SEED.retry)
@@ -235,3 +235,136 @@ def test_while_the_broker_refuses_a_new_member_the_consumer_keeps_trying_to_rejo
     assert len(joins) == 4  # the first member, two refused joins, then a member again
     assert handler.calls == [1, 1, 2], "the record came back and went on to succeed"
     retrying.close()
+
+
+class Clock:
+    """Seconds that move only when a test says so; the broker reads them as ms."""
+
+    def __init__(self, now_s: float = 1_000.0) -> None:
+        self.now_s = now_s
+
+    def __call__(self) -> float:
+        return self.now_s
+
+    def ms(self) -> int:
+        return int(self.now_s * 1000)
+
+    def advance(self, seconds: float) -> None:
+        self.now_s += seconds
+
+
+class Recorder:
+    """A handler that fails chosen attempts and notes when each attempt ran."""
+
+    def __init__(self, clock: Clock, fail: dict[str, int]) -> None:
+        self.clock, self.fail, self.calls = clock, fail, []
+
+    def __call__(self, evt: PurchaseCreated, attempt: int) -> None:
+        self.calls.append((evt.event_id, attempt, self.clock()))
+        if attempt <= self.fail.get(evt.event_id, 0):
+            raise RuntimeError(f"attempt {attempt} of {evt.event_id} failed")
+
+
+def test_a_retry_waits_for_its_backoff_while_fresh_records_flow():
+    clock = Clock()
+    bus = MemoryBroker(clock=clock.ms)
+    handler = Recorder(clock, fail={"evt-1": 2})
+    consumer = RetryingConsumer(bus, TOPIC, GROUP, handler, policy=BACKOFF, clock=clock)
+    publish(bus, event(1).to_bytes())
+    drain(consumer)
+    [retry] = bus.topic_records(retry_topic(TOPIC))
+    assert retry.header(Headers.DUE_MS) == b"1001000"  # the failure's time + 1 s
+    assert consumer.holding
+
+    publish(bus, event(2).to_bytes())  # fresh work arrives while evt-1 waits
+    drain(consumer)
+    clock.advance(0.999)
+    drain(consumer)
+    assert [(e, a) for e, a, _ in handler.calls] == [("evt-1", 1), ("evt-2", 1)]
+    assert bus.committed(GROUP, retry_topic(TOPIC), 0) is None  # held, not skipped
+
+    clock.advance(0.001)
+    drain(consumer)  # attempt 2 fails too; attempt 3 waits 2 s more
+    clock.advance(2)
+    drain(consumer)
+    assert [(e, a, t) for e, a, t in handler.calls if e == "evt-1"] == [
+        ("evt-1", 1, 1000.0),
+        ("evt-1", 2, 1001.0),
+        ("evt-1", 3, 1003.0),
+    ]
+    assert not consumer.holding
+    assert bus.lag(GROUP, TOPIC) == bus.lag(GROUP, retry_topic(TOPIC)) == 0
+    consumer.close()
+
+
+def test_records_behind_a_held_retry_wait_with_it_and_none_is_lost():
+    clock = Clock()
+    bus = MemoryBroker(clock=clock.ms)
+    handler = Recorder(clock, fail={f"evt-{n}": 1 for n in range(1, 4)})
+    seen = []
+    consumer = RetryingConsumer(
+        bus, TOPIC, GROUP, handler, policy=BACKOFF, clock=clock, on_attempt=seen.append
+    )
+    for n in range(1, 4):
+        publish(bus, event(n).to_bytes())
+    drain(consumer)
+    assert len(bus.topic_records(retry_topic(TOPIC))) == 3
+    assert [a.outcome for a in seen] == ["retrying"] * 3
+    clock.advance(1)
+    drain(consumer)
+    assert sorted(a.event_id for a in seen if a.outcome == "succeeded") == [
+        "evt-1", "evt-2", "evt-3",
+    ]  # fmt: skip
+    assert bus.topic_records(dlq_topic(TOPIC)) == []
+    consumer.close()
+
+
+def test_the_seed_policy_retries_at_once_and_never_reads_the_clock(bus):
+    def clock() -> float:
+        raise AssertionError("a policy without waits has no use for the clock")
+
+    consumer = RetryingConsumer(bus, TOPIC, GROUP, FailingFirst(1), clock=clock)
+    with bus.producer() as producer:  # a record that failed before, so no first-failure time
+        producer.publish(
+            TOPIC, event().to_bytes(), headers=[(Headers.ORIGINAL_TOPIC, TOPIC.encode())]
+        )
+    drain(consumer)
+    [retry] = bus.topic_records(retry_topic(TOPIC))
+    assert retry.header(Headers.DUE_MS) is None
+    assert bus.lag(GROUP, retry_topic(TOPIC)) == 0
+    consumer.close()
+
+
+def test_a_zombie_member_cannot_commit_and_its_record_is_applied_once():
+    """A member pauses mid-record past the session timeout; the group moves on."""
+    clock = Clock()
+    bus = MemoryBroker(clock=clock.ms, session_timeout_ms=10_000)
+    allocated: dict[str, str] = {}  # purchase -> member: the database's unique index
+    handed_back = []
+
+    def allocate(name: str):
+        def handler(evt: PurchaseCreated, attempt: int) -> None:
+            if name == "zombie" and not handed_back:
+                clock.advance(11)  # SIGSTOP: no polls, no heartbeats for 11 s
+                survivor.poll_once(0.01)  # meanwhile the group moved on without it
+            allocated.setdefault(evt.purchase_id, name)
+
+        return handler
+
+    zombie = RetryingConsumer(
+        bus, TOPIC, GROUP, allocate("zombie"), name="a-zombie", clock=clock,
+        on_handed_back=lambda record, error: handed_back.append((record.offset, error)),
+    )  # fmt: skip
+    survivor = RetryingConsumer(bus, TOPIC, GROUP, allocate("survivor"), name="b-survivor",
+                                clock=clock)  # fmt: skip
+    publish(bus, event(1).to_bytes())
+    zombie.poll_once(0.01)
+
+    [(offset, error)] = handed_back
+    assert offset == 0 and isinstance(error, CommitFailedError)
+    assert allocated == {"pur-1": "survivor"}, "redelivered to the new owner, applied once"
+    assert bus.committed(GROUP, TOPIC, 0) == 1
+    zombie.poll_once(0.01)  # it joins again, and finds nothing left to do
+    assert len(bus.members(GROUP)) == 2 and bus.lag(GROUP, TOPIC) == 0
+    zombie.close()
+    survivor.close()

@@ -170,7 +170,7 @@ class WorkerProcess:
                     self._leave()
                     self._stopping.wait(REJOIN_BACKOFF_S)
                     continue
-                if settled:
+                if settled or self._consumer.holding:
                     idle_since = time.monotonic()
                 elif idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
                     log.info("worker %s: idle for %.0f s; exiting", self.name, idle_exit_s)

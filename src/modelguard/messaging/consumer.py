@@ -7,7 +7,9 @@ It is responsible for:
 - calling the handler with the event and the attempt number, which travels in
   the record's headers so that a restart loses no retry state;
 - after a failure, asking the retry policy: retry means republish to the retry
-  topic with the next attempt number, otherwise publish to `<topic>.dlq` with
+  topic with the next attempt number and, when the policy waits, the time the
+  attempt is due (`messaging.due` holds the retry partition until then, without
+  sleeping and without holding back the main topic), otherwise publish to `<topic>.dlq` with
   the error class, message, attempts, original topic/partition/offset and the
   first failure's time;
 - committing a record's offset only after the handler succeeded or the retry
@@ -31,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from modelguard.config import dlq_topic, retry_topic
+from modelguard.messaging.due import DUE_MS, DueGate, due_header
 from modelguard.messaging.events import MalformedEvent, PurchaseCreated, parse_event
 from modelguard.messaging.policy import SEED, RetryPolicy
 from modelguard.messaging.port import Broker, BrokerError, Consumer, Record
@@ -49,10 +52,11 @@ class Headers:
     ERROR_CLASS = "mg.error-class"
     ERROR_MESSAGE = "mg.error-message"
     GROUP = "mg.group"
+    DUE_MS = DUE_MS
 
     OWN = (
         ATTEMPT, ORIGINAL_TOPIC, ORIGINAL_PARTITION, ORIGINAL_OFFSET,
-        FIRST_FAILURE_MS, ERROR_CLASS, ERROR_MESSAGE, GROUP,
+        FIRST_FAILURE_MS, ERROR_CLASS, ERROR_MESSAGE, GROUP, DUE_MS,
     )  # fmt: skip
 
 
@@ -86,7 +90,12 @@ Handler = Callable[[PurchaseCreated, int], object]
 
 
 class RetryingConsumer:
-    """One member of `group`, handling `topic` with `policy`."""
+    """One member of `group`, handling `topic` with `policy`.
+
+    `on_attempt` hears every settled delivery; `on_handed_back` hears every record the
+    broker would not let this member settle (a refused commit or a failed publish),
+    which goes back to its partition's next owner.
+    """
 
     def __init__(
         self,
@@ -97,39 +106,53 @@ class RetryingConsumer:
         *,
         policy: RetryPolicy = SEED,
         on_attempt: Callable[[Attempt], None] = lambda attempt: None,
+        on_handed_back: Callable[[Record, BrokerError], None] = lambda record, error: None,
         name: str = "consumer",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.topic, self.group, self.name = topic, group, name
         self._broker, self._handler, self._policy = broker, handler, policy
         self._on_attempt, self._clock = on_attempt, clock
+        self._on_handed_back = on_handed_back
         self._producer = broker.producer()
         self._consumer: Consumer | None = broker.consumer(
             group, [topic, retry_topic(topic)], client_id=name
         )
+        self._gate = DueGate(retry_topic(topic), clock)
         self._stopping = threading.Event()
 
     def run(self, *, idle_timeout_s: float | None = None, poll_timeout_s: float = 0.1) -> None:
         """Handle records until stop(), or until nothing arrived for `idle_timeout_s`."""
         idle_since = time.monotonic()
         while not self._stopping.is_set():
-            if self.poll_once(poll_timeout_s):
+            if self.poll_once(poll_timeout_s) or self.holding:
                 idle_since = time.monotonic()
             elif idle_timeout_s is not None and time.monotonic() - idle_since > idle_timeout_s:
                 return
+
+    @property
+    def holding(self) -> bool:
+        """Whether retry records wait for their due time: work in hand, not idleness."""
+        return bool(self._gate.held)
 
     def poll_once(self, timeout_s: float = 0.1) -> int:
         """Handle one batch; returns how many records it settled."""
         if self._consumer is None and not self._join(timeout_s):
             return 0
         settled = 0
-        for record in self._consumer.poll(timeout_s):
+        self._gate.release(self._consumer)
+        for record in self._consumer.poll(self._gate.poll_timeout(timeout_s)):
             if self._stopping.is_set():
                 break  # the rest stays uncommitted and is redelivered to the next owner
             try:
+                if not self._gate.admit(self._consumer, record):
+                    continue  # not due yet: its partition waits, the others flow
                 self.handle(record)
             except BrokerError as error:
+                # A refused commit is the zombie's case: the group moved the partition on
+                # while this member was silent, and the record is its new owner's now.
                 log.warning("%s: broker failed (%s); rejoining the group", self.name, error)
+                self._on_handed_back(record, error)
                 self._leave()
                 break
             settled += 1
@@ -166,6 +189,9 @@ class RetryingConsumer:
 
     def _retry(self, record: Record, attempt: int, error: Exception, event_id: str) -> None:
         headers = self._failure_headers(record, attempt + 1, error)
+        delay_s = self._policy.delay_s(attempt, error)
+        if delay_s > 0:
+            headers += due_header(self._clock(), delay_s)
         self._producer.publish(
             retry_topic(self.topic), record.value, key=record.key, headers=headers
         )
@@ -223,6 +249,7 @@ class RetryingConsumer:
     def _leave(self) -> None:
         """Give up membership; the next poll joins again from the committed offsets."""
         consumer, self._consumer = self._consumer, None
+        self._gate.forget()
         try:
             consumer.close()
         except BrokerError:

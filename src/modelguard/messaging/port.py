@@ -7,6 +7,11 @@ It decides:
   the partitions assigned to it from its position; the caller commits a record after
   handling it; records left uncommitted when a member leaves go to the next owner of
   their partition (at least once);
+- flow control: a member may pause a partition it owns (polls skip it, the position
+  stays), resume it, and seek it back to an offset; all three ignore a partition the
+  member does not own, whose next owner starts from the group's commit anyway; a
+  partition kept through a rebalance keeps its pause, a newly assigned one starts
+  unpaused;
 - the errors both adapters raise: ``CommitFailedError`` when a member commits a
   partition it does not own, ``BrokerClosedError`` on use after close, and
   ``BrokerError`` for anything else the broker refuses;
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Self, TypeVar
 
@@ -155,6 +160,31 @@ class Consumer(_Closable):
         """The (topic, partition) pairs this member owns now."""
         return set() if self._closed else self._assignment()
 
+    def pause(self, partitions: Iterable[tuple[str, int]]) -> None:
+        """Stop returning records of ``partitions`` from poll until they are resumed."""
+        self._check_open()
+        self._pause(self._owned(partitions))
+
+    def resume(self, partitions: Iterable[tuple[str, int]]) -> None:
+        """Return records of paused ``partitions`` again, from their positions."""
+        self._check_open()
+        self._resume(self._owned(partitions))
+
+    def paused(self) -> set[tuple[str, int]]:
+        """The owned partitions that are paused now."""
+        return set() if self._closed else self._paused()
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        """Make ``offset`` the next record a poll returns from that partition."""
+        self._check_open()
+        if not isinstance(offset, int) or offset < 0:
+            raise ValueError(f"an offset is an int >= 0, not {offset!r}")
+        if (topic, partition) in self._assignment():
+            self._seek(topic, partition, offset)
+
+    def _owned(self, partitions: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
+        return {(topic, partition) for topic, partition in partitions} & self._assignment()
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} group={self.group!r} topics={list(self.topics)!r}>"
 
@@ -166,6 +196,18 @@ class Consumer(_Closable):
 
     @abstractmethod
     def _assignment(self) -> set[tuple[str, int]]: ...
+
+    @abstractmethod
+    def _pause(self, partitions: set[tuple[str, int]]) -> None: ...
+
+    @abstractmethod
+    def _resume(self, partitions: set[tuple[str, int]]) -> None: ...
+
+    @abstractmethod
+    def _paused(self) -> set[tuple[str, int]]: ...
+
+    @abstractmethod
+    def _seek(self, topic: str, partition: int, offset: int) -> None: ...
 
 
 class Broker(_Closable):

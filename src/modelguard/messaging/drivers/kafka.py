@@ -240,6 +240,19 @@ class KafkaBrokerConsumer(Consumer):
     def _assignment(self) -> set[tuple[str, int]]:
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
 
+    def _pause(self, partitions: set[tuple[str, int]]) -> None:
+        self._consumer.pause(*(TopicPartition(t, p) for t, p in partitions))
+
+    def _resume(self, partitions: set[tuple[str, int]]) -> None:
+        self._consumer.resume(*(TopicPartition(t, p) for t, p in partitions))
+
+    def _paused(self) -> set[tuple[str, int]]:
+        return {(tp.topic, tp.partition) for tp in self._consumer.paused()}
+
+    def _seek(self, topic: str, partition: int, offset: int) -> None:
+        # Records of this partition already fetched past the offset are dropped.
+        self._consumer.seek(TopicPartition(topic, partition), offset)
+
     def _close(self) -> None:
         # Leaving the group, not committing: what was not committed is redelivered.
         with _translated(f"leave group {self.group!r}"):

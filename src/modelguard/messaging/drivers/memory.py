@@ -13,6 +13,13 @@ It decides:
   offset, or 0 when nothing was committed, so uncommitted records are redelivered; a
   partition a member keeps keeps its position;
 - commits: only the current owner of a partition may commit it, else CommitFailedError;
+- sessions: a poll is a member's heartbeat; a member silent for longer than
+  ``session_timeout_ms`` on the broker's clock is dropped from its group when any member
+  of the group next calls the broker, and its partitions move, as Kafka's coordinator
+  does. The silent member learns it only when it comes back: a commit is refused, and
+  its next poll joins the group again. This is the zombie worker's window;
+- flow control: a paused partition is skipped by polls; a rebalance keeps the pause of
+  a kept partition and drops it for a moved one;
 - concurrency: one condition variable guards all state; ``poll`` waits on it.
 """
 
@@ -60,6 +67,10 @@ def _wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+# Kafka's default session.timeout.ms.
+DEFAULT_SESSION_TIMEOUT_MS = 45_000
+
+
 @dataclass
 class _Group:
     members: dict[str, MemoryConsumer] = field(default_factory=dict)
@@ -67,17 +78,25 @@ class _Group:
 
 
 class MemoryBroker(Broker):
-    """A thread-safe broker in this process; ``clock`` returns milliseconds since the epoch."""
+    """A thread-safe broker in this process; ``clock`` returns milliseconds since the epoch
+    and times both the records and the members' sessions."""
 
     name = "memory"
 
     def __init__(
-        self, *, default_partitions: int = 1, clock: Callable[[], int] = _wall_clock_ms
+        self,
+        *,
+        default_partitions: int = 1,
+        clock: Callable[[], int] = _wall_clock_ms,
+        session_timeout_ms: int = DEFAULT_SESSION_TIMEOUT_MS,
     ) -> None:
         super().__init__()
         if default_partitions < 1:
             raise ValueError(f"default_partitions must be >= 1, not {default_partitions}")
+        if session_timeout_ms < 1:
+            raise ValueError(f"session_timeout_ms must be >= 1, not {session_timeout_ms}")
         self.default_partitions = default_partitions
+        self.session_timeout_ms = session_timeout_ms
         self._clock = clock
         self._cond = threading.Condition()
         self._topics: dict[str, list[list[Record]]] = {}
@@ -100,6 +119,11 @@ class MemoryBroker(Broker):
         with self._cond:
             return self._group(group).committed.get((topic, partition))
 
+    def members(self, group: str) -> list[str]:
+        """The member ids of ``group`` now, sorted; a silent member counts until dropped."""
+        with self._cond:
+            return sorted(self._group(group).members)
+
     def lag(self, group: str, topic: str) -> int:
         """Records of ``topic`` the group has not committed past, over all partitions."""
         with self._cond:
@@ -120,8 +144,7 @@ class MemoryBroker(Broker):
         member_id = f"{client_id or 'consumer'}-{next(self._member_numbers):06d}"
         consumer = MemoryConsumer(self, group, topics, client_id, member_id)
         with self._cond:
-            self._group(group).members[member_id] = consumer
-            self._rebalance(group)
+            self._join(consumer)
         return consumer
 
     # -- internals; every one of them runs with self._cond held --
@@ -152,7 +175,39 @@ class MemoryBroker(Broker):
         with self._cond:
             self._group(consumer.group).members.pop(consumer.member_id, None)
             consumer._positions.clear()
+            consumer._pauses.clear()
             self._rebalance(consumer.group)
+
+    def _join(self, consumer: MemoryConsumer) -> None:
+        consumer._heartbeat_ms = self._clock()
+        consumer._expired = False
+        self._expire_silent(consumer.group, consumer._heartbeat_ms)
+        self._group(consumer.group).members[consumer.member_id] = consumer
+        self._rebalance(consumer.group)
+
+    def _heartbeat(self, consumer: MemoryConsumer) -> None:
+        """A poll: the member is alive; one that was dropped while silent joins again."""
+        now = self._clock()
+        if consumer._expired:
+            self._join(consumer)
+            return
+        consumer._heartbeat_ms = now
+        self._expire_silent(consumer.group, now)
+
+    def _expire_silent(self, group: str, now_ms: int) -> None:
+        state = self._group(group)
+        silent = [
+            member
+            for member in state.members.values()
+            if now_ms - member._heartbeat_ms > self.session_timeout_ms
+        ]
+        for member in silent:
+            del state.members[member.member_id]
+            member._positions.clear()
+            member._pauses.clear()
+            member._expired = True
+        if silent:
+            self._rebalance(group)
 
     def _rebalance(self, group: str) -> None:
         state = self._group(group)
@@ -173,6 +228,7 @@ class MemoryBroker(Broker):
                 tp: kept[tp] if tp in kept else state.committed.get(tp, 0)
                 for tp in wanted[member.member_id]
             }
+            member._pauses &= member._positions.keys()
         # Pollers wake up: a new assignment may hold records for them.
         self._cond.notify_all()
 
@@ -205,25 +261,31 @@ class MemoryConsumer(Consumer):
         super().__init__(group, topics, client_id)
         self.member_id = member_id
         self._positions: dict[TopicPartition, int] = {}
+        self._pauses: set[TopicPartition] = set()
+        self._heartbeat_ms = 0
+        self._expired = False  # dropped from the group for silence; the next poll rejoins
         self._broker = broker
         self._turn = 0
 
     def _poll(self, timeout_s: float, max_records: int) -> list[Record]:
         deadline = time.monotonic() + timeout_s
         cond = self._broker._cond
+        # A waiting poll keeps heartbeating, as Kafka's background heartbeat does.
+        beat_s = self._broker.session_timeout_ms / 3000
         with cond:
             while not self._closed:
+                self._broker._heartbeat(self)
                 records = self._take(max_records)
                 remaining = deadline - time.monotonic()
                 if records or remaining <= 0:
                     return records
-                cond.wait(remaining)
+                cond.wait(min(remaining, beat_s))
             return []
 
     def _take(self, max_records: int) -> list[Record]:
         """Up to max_records, one partition at a time in turn; the first turn rotates
         between polls so that no partition is starved by a busy neighbour."""
-        owned = list(self._positions)
+        owned = [tp for tp in self._positions if tp not in self._pauses]
         if not owned:
             return []
         self._turn = (self._turn + 1) % len(owned)
@@ -244,6 +306,8 @@ class MemoryConsumer(Consumer):
 
     def _commit(self, record: Record) -> None:
         with self._broker._cond:
+            # The coordinator's timer, not this member's next poll, ends a silent session.
+            self._broker._expire_silent(self.group, self._broker._clock())
             partition = (record.topic, record.partition)
             if partition not in self._positions:
                 raise CommitFailedError(
@@ -255,6 +319,25 @@ class MemoryConsumer(Consumer):
     def _assignment(self) -> set[TopicPartition]:
         with self._broker._cond:
             return set(self._positions)
+
+    def _pause(self, partitions: set[TopicPartition]) -> None:
+        with self._broker._cond:
+            self._pauses |= partitions & self._positions.keys()
+
+    def _resume(self, partitions: set[TopicPartition]) -> None:
+        with self._broker._cond:
+            self._pauses -= partitions
+            self._broker._cond.notify_all()  # a waiting poll may have records now
+
+    def _paused(self) -> set[TopicPartition]:
+        with self._broker._cond:
+            return set(self._pauses)
+
+    def _seek(self, topic: str, partition: int, offset: int) -> None:
+        with self._broker._cond:
+            if (topic, partition) in self._positions:
+                self._positions[(topic, partition)] = offset
+                self._broker._cond.notify_all()
 
     def _close(self) -> None:
         self._broker._leave(self)
