@@ -16,8 +16,11 @@ from modelguard.messaging.drivers import open_broker  # re-exported: callers wir
 from modelguard.messaging.port import Broker
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
     from modelguard.academy.workers.allocation import AllocationWorker
     from modelguard.lab.faults import FaultPlan
+    from modelguard.ops.metrics import WorkerMetrics
 
 # While its database is away a worker fails an attempt in about a second (pymongo waits
 # at least 0.5 s for a server, and retries a read once), so a batch of 100 records fails
@@ -38,6 +41,21 @@ def worker_from_env(
     require_database_uri()
     db.connect(timeout_ms=WORKER_DB_TIMEOUT_MS)
     return open_broker("kafka"), AllocationWorker(variant, faults=faults or NO_FAULTS)
+
+
+def worker_metrics(
+    worker: AllocationWorker, collectors: CollectorRegistry | None = None
+) -> WorkerMetrics:
+    """Metrics for one worker process, in `collectors` (a new CollectorRegistry by
+    default): its attempts, and the process's model compilations and service loads."""
+    from prometheus_client import CollectorRegistry
+
+    from modelguard.ops.metrics import WorkerMetrics
+
+    metrics = WorkerMetrics(CollectorRegistry() if collectors is None else collectors)
+    metrics.watch_compilations(registry.compilations)
+    metrics.watch_service_loads(lambda: worker.build.loads)
+    return metrics
 
 
 # Modules a new worker process would not have loaded yet.

@@ -106,3 +106,23 @@ def test_replaying_the_flooded_dlq_with_the_fixed_worker_applies_every_event_onc
     assert outcome["dead_lettered_after_replay"] == 0
     assert outcome["allocations"] == 10
     assert outcome["duplicates"] == 0
+
+
+@pytest.mark.parametrize("scenario", ["multiple_retries", "worker_restart"])
+def test_each_worker_process_carries_the_metrics_that_show_the_incident(outcomes, scenario):
+    buggy, fixed = outcomes["buggy"][scenario], outcomes["fixed"][scenario]
+    user = 'modelguard_model_compilations_total{model="User"}'
+    assert len(buggy["metrics"]) == buggy["processes"]
+    assert len(fixed["metrics"]) == fixed["processes"]
+    # The incident's signal: a model compiled more than once in one process.
+    assert all(process[user] > 1 for process in buggy["metrics"])
+    assert all(process[user] == 1 for process in fixed["metrics"])
+    assert all(process["modelguard_service_loads_total"] == 1 for process in fixed["metrics"])
+    for result in (buggy, fixed):
+        counted = sum(
+            value for process in result["metrics"] for key, value in process.items()
+            if key.startswith("modelguard_attempts_total")
+        )  # fmt: skip
+        assert counted == result["attempts"]
+    dead = 'modelguard_dead_letters_total{error_class="OverwriteModelError"}'
+    assert sum(p.get(dead, 0) for p in buggy["metrics"]) == buggy["dead_lettered"] > 0

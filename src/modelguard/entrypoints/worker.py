@@ -11,6 +11,10 @@ It decides:
 - reports: every Attempt is logged (never with the URI's password) and, with
   --report-topic, published as JSON with the process's model compilations and
   service loads, so that a runner in another process can count outcomes;
+- metrics: every attempt and handler call is counted into this process's
+  `WorkerMetrics`, observed through the consumer's `on_attempt` and a handler
+  wrapper; with --metrics-port, Prometheus scrapes them at /metrics (port 0 takes
+  a free port, which the log names);
 - shutdown: SIGTERM or SIGINT lets the record in hand finish and commit, then the
   member leaves its group and the process exits 0. A crash is the runner's SIGKILL;
   nothing here simulates one.
@@ -59,6 +63,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--report-topic", metavar="TOPIC", help="also publish every attempt as JSON here"
     )
     parser.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="N",
+        help="serve Prometheus metrics at http://HOST:N/metrics (0: any free port)",
+    )
+    parser.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="the address the metrics endpoint listens on (default 127.0.0.1; "
+        "0.0.0.0 for a scraper on another host)",
+    )
+    parser.add_argument(
         "--idle-exit",
         type=float,
         metavar="SECONDS",
@@ -95,7 +112,7 @@ def faults_from_argument(text: str):
 def run(args: argparse.Namespace) -> int:
     """Run the worker until SIGTERM (or --idle-exit); the process's exit status."""
     from modelguard import db
-    from modelguard.bootstrap import worker_from_env
+    from modelguard.bootstrap import worker_from_env, worker_metrics
     from modelguard.config import MissingDatabase
     from modelguard.messaging.policy import POLICIES
     from modelguard.messaging.port import BrokerError
@@ -106,15 +123,27 @@ def run(args: argparse.Namespace) -> int:
     except MissingDatabase as error:
         print(f"modelguard worker: {error}", file=sys.stderr)
         return 2
+    metrics = worker_metrics(worker)
     process = WorkerProcess(
-        broker, worker, topic=args.topic, group=args.group, policy=POLICIES[args.policy]
-    )
+        broker, worker, topic=args.topic, group=args.group, policy=POLICIES[args.policy],
+        metrics=metrics,
+    )  # fmt: skip
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda number, frame: process.stop(signal.Signals(number).name))
     log.info(
         "worker %s: variant %s, policy %s, topic %r, group %r, broker %r, database %s",
         process.name, args.variant, args.policy, args.topic, args.group, broker, db.target(),
     )  # fmt: skip
+    server = None
+    if args.metrics_port is not None:
+        try:
+            server = serve_metrics(metrics, args.metrics_host, args.metrics_port)
+        except OSError as error:
+            where = f"{args.metrics_host}:{args.metrics_port}"
+            print(f"modelguard worker: cannot serve metrics on {where}: {error}", file=sys.stderr)
+            return 2
+        host, port = server.server_address[:2]
+        log.info("worker %s: metrics at http://%s:%d/metrics", process.name, host, port)
     try:
         with broker:
             if args.report_topic:
@@ -123,16 +152,29 @@ def run(args: argparse.Namespace) -> int:
     except BrokerError as error:
         log.error("worker %s: cannot reach Kafka: %s", process.name, error)
         return 1
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
     log.info("worker %s: stopped", process.name)
     return 0
+
+
+def serve_metrics(metrics, host: str, port: int):
+    """Serve `metrics` at http://host:port/metrics from a daemon thread; the server."""
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(port, addr=host, registry=metrics.registry)
+    return server
 
 
 class WorkerProcess:
     """One worker in one process: initialize once, then consume until stopped."""
 
-    def __init__(self, broker, worker, *, topic: str, group: str, policy) -> None:
+    def __init__(self, broker, worker, *, topic: str, group: str, policy, metrics=None) -> None:
         self.broker, self.worker = broker, worker
         self.topic, self.group, self.policy = topic, group, policy
+        self.metrics = metrics
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._stopping = threading.Event()
         self._consumer = None
@@ -198,8 +240,11 @@ class WorkerProcess:
         from modelguard.messaging.consumer import RetryingConsumer
 
         if self._consumer is None:
+            handler = self.worker.allocate_trainer
+            if self.metrics is not None:
+                handler = self.metrics.timed(handler)
             self._consumer = RetryingConsumer(
-                self.broker, self.topic, self.group, self.worker.allocate_trainer,
+                self.broker, self.topic, self.group, handler,
                 policy=self.policy, on_attempt=self._on_attempt, name=self.name,
             )  # fmt: skip
             if self._stopping.is_set():  # a signal arrived while it was joining
@@ -217,6 +262,8 @@ class WorkerProcess:
                 log.warning("worker %s: could not leave the group cleanly: %s", self.name, error)
 
     def _on_attempt(self, attempt) -> None:
+        if self.metrics is not None:
+            self.metrics.observe(attempt)
         log.info(
             "event %s attempt %d: %s%s",
             attempt.event_id, attempt.attempt, attempt.outcome,

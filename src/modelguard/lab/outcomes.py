@@ -69,6 +69,8 @@ class ScenarioResult:
     processes: int = 1
     duration_s: float = 0.0
     timeline: list[dict] = field(default_factory=list)
+    # One entry per worker process: its Prometheus samples when it stopped.
+    metrics: list[dict[str, float]] = field(default_factory=list)
 
     @classmethod
     def from_log(cls, name: str, log: AttemptLog, **extra) -> ScenarioResult:

@@ -26,12 +26,13 @@ import mongoengine
 
 from modelguard import db, registry
 from modelguard.academy.workers.allocation import VARIANTS, AllocationWorker
-from modelguard.bootstrap import fresh_process, open_broker
+from modelguard.bootstrap import fresh_process, open_broker, worker_metrics
 from modelguard.config import dlq_topic, retry_topic
 from modelguard.lab.faults import FaultPlan, WorkerCrash
 from modelguard.lab.outcomes import AttemptLog, ScenarioResult
 from modelguard.lab.seed import purchases, seed_academy
-from modelguard.messaging.consumer import RetryingConsumer
+from modelguard.messaging.consumer import Attempt, RetryingConsumer
+from modelguard.messaging.events import PurchaseCreated
 from modelguard.messaging.policy import POLICIES, RetryPolicy
 from modelguard.messaging.port import Broker
 from modelguard.messaging.replay import replay_dead_letters
@@ -103,6 +104,7 @@ def run_scenario(
     topic, group = f"purchases.{run_id}", f"allocation-worker.{run_id}"
     compilations: Counter[str] = Counter()
     loads = processes = 0
+    metrics: list[dict[str, float]] = []
     with open_broker(broker) as bus:
         publish_events(bus, topic, events, partitions=max(4, 2 * scenario.consumers))
         deadline = time.monotonic() + timeout_s
@@ -110,10 +112,12 @@ def run_scenario(
             if processes:
                 fresh_process()  # the restarted worker is a new process
             processes += 1
-            worker = _start_worker(bus, topic, group, variant, faults, scenario.consumers,
-                                   policy, log, deadline)  # fmt: skip
+            worker, process_metrics = _start_worker(
+                bus, topic, group, variant, faults, scenario.consumers, policy, log, deadline
+            )
             compilations |= registry.compilations  # per process: the largest count wins
             loads += worker.build.loads
+            metrics.append(process_metrics)
     return ScenarioResult.from_log(
         scenario.name,
         log,
@@ -121,6 +125,7 @@ def run_scenario(
         compilations=dict(sorted(compilations.items())),
         service_loads=loads,
         processes=processes,
+        metrics=metrics,
         duration_s=round(time.monotonic() - started, 3),
     )
 
@@ -191,21 +196,32 @@ def _start_worker(
     policy: RetryPolicy,
     log: AttemptLog,
     deadline: float,
-) -> AllocationWorker:
-    """One worker process: initialize, then consume until the log settles or it crashes."""
+) -> tuple[AllocationWorker, dict[str, float]]:
+    """One worker process: initialize, then consume until the log settles or it crashes.
+
+    Returns the worker and its process's metrics as they stood when it stopped, the
+    same counters `python -m modelguard worker --metrics-port` serves."""
     worker = AllocationWorker(variant, faults=faults)
+    metrics = worker_metrics(worker)
     worker.initialize()
-    _run_consumers(bus, topic, group, worker, consumers, policy, log, deadline)
-    return worker
+
+    def on_attempt(attempt: Attempt) -> None:
+        metrics.observe(attempt)
+        log(attempt)
+
+    handler = metrics.timed(worker.allocate_trainer)
+    _run_consumers(bus, topic, group, handler, consumers, policy, on_attempt, log, deadline)
+    return worker, metrics.snapshot()
 
 
 def _run_consumers(
     bus: Broker,
     topic: str,
     group: str,
-    worker: AllocationWorker,
+    handler: Callable[[PurchaseCreated, int], object],
     count: int,
     policy: RetryPolicy,
+    on_attempt: Callable[[Attempt], None],
     log: AttemptLog,
     deadline: float,
 ) -> None:
@@ -218,9 +234,9 @@ def _run_consumers(
             bus,
             topic,
             group,
-            worker.allocate_trainer,
+            handler,
             policy=policy,
-            on_attempt=log,
+            on_attempt=on_attempt,
             name=f"consumer-{number}",
         )  # fmt: skip
         for number in range(count)
