@@ -210,6 +210,50 @@ class BrokerContract:
             assert [r.value for r in consume(consumer, 1, self.wait_s)] == [b"kept"]
             assert consumer.assignment() == {(topic, 0), (topic, 1)}
 
+    def test_a_scan_reads_every_partition_in_offset_order_and_moves_no_group(self, broker):
+        topic = self.topic(broker, partitions=3)
+        headers = [("mg.error-class", b"OverwriteModelError")]
+        with broker.producer() as producer:
+            stored = [
+                producer.publish(topic, b"%d" % n, key=b"key-%d" % n, headers=headers)
+                for n in range(9)
+            ]
+        group = unique("group")
+        with broker.consumer(group, [topic]) as member:
+            first = consume(member, 1, self.wait_s)
+            member.commit(first[0])
+
+        scanned = list(broker.scan(topic))
+
+        assert sorted((r.partition, r.offset) for r in scanned) == sorted(
+            (s.partition, s.offset) for s in stored
+        )
+        for partition in {r.partition for r in scanned}:
+            offsets = [r.offset for r in scanned if r.partition == partition]
+            assert offsets == sorted(offsets)
+        assert {r.headers for r in scanned} == {tuple(headers)}
+        # The group's commit stands and no other group appeared: a new member of the
+        # group resumes after its commit, and a new group still gets everything.
+        with broker.consumer(group, [topic]) as member:
+            assert len(consume(member, 8, self.wait_s)) == 8
+        with broker.consumer(unique("group"), [topic]) as fresh:
+            assert len(consume(fresh, 9, self.wait_s)) == 9
+
+    def test_a_scan_ends_at_what_the_topic_held_when_it_started(self, broker):
+        topic = self.topic(broker, partitions=2)
+        with broker.producer() as producer:
+            for n in range(4):
+                producer.publish(topic, b"before-%d" % n, key=b"key-%d" % n)
+            scan = broker.scan(topic)
+            first = next(scan)
+            for n in range(4):
+                producer.publish(topic, b"after-%d" % n, key=b"key-%d" % n)
+            rest = list(scan)
+        assert sorted(r.value for r in [first, *rest]) == [b"before-%d" % n for n in range(4)]
+
+    def test_a_scan_of_a_missing_topic_is_empty(self, broker):
+        assert list(broker.scan(unique("missing"))) == []
+
     def test_closing_the_broker_closes_what_it_opened(self, broker):
         topic = self.topic(broker)
         producer = broker.producer()

@@ -62,21 +62,72 @@ def _replay_dlq(args: argparse.Namespace) -> int:
     if args.broker == "memory":
         from modelguard.lab.scenarios import flood_and_replay
 
-        outcome = flood_and_replay(events=args.events)
+        outcome = flood_and_replay(events=args.events, only=args.only, dry_run=args.dry_run)
         if args.json:
             print(json.dumps(outcome, indent=2))
         else:
             for key, value in outcome.items():
                 print(f"{key:28} {value}")
+        if args.dry_run:
+            return 0
         ok = outcome["dead_lettered_after_replay"] == 0 and outcome["duplicates"] == 0
         return 0 if ok else 1
+    from collections import Counter
+
     from modelguard.bootstrap import open_broker
-    from modelguard.messaging.replay import replay_dead_letters
+    from modelguard.config import dlq_topic
+    from modelguard.messaging.replay import error_class, plan_replay, replay_dead_letters
 
     with open_broker(args.broker) as bus:
+        if args.dry_run:
+            plan = plan_replay(bus, args.topic, only=args.only)
+            if args.json:
+                print(json.dumps(plan.to_json(), indent=2))
+                return 0
+            print(f"dry run: would replay {plan.replayed} record(s) from {dlq_topic(args.topic)}")
+            for (topic, error), count in sorted(plan.replay.items()):
+                print(f"  {count:>6}  {error} -> {topic}")
+            for error, count in plan.skip.most_common():
+                print(f"  {count:>6}  {error} skipped (not in --only)")
+            return 0
+        skipped: Counter[str] = Counter()
         # The first poll on Kafka includes joining the group: wait longer than that for it.
-        count = replay_dead_letters(bus, args.topic, group=args.group, idle_timeout_s=10.0)
-    print(f"replayed {count} record(s) from {args.topic}.dlq")
+        count = replay_dead_letters(
+            bus, args.topic, group=args.group, idle_timeout_s=10.0, only=args.only,
+            on_skip=lambda record: skipped.update([error_class(record)]),
+        )  # fmt: skip
+    if args.json:
+        print(json.dumps({"replayed": count, "skipped": dict(skipped)}, indent=2))
+        return 0
+    print(f"replayed {count} record(s) from {dlq_topic(args.topic)}")
+    for error, number in skipped.most_common():
+        print(f"skipped {number} {error} record(s), committed for group {args.group!r}")
+    return 0
+
+
+def _dlq_inspect(args: argparse.Namespace) -> int:
+    from modelguard.ops.dlq import inspect_dlq
+    from modelguard.views.dlq import dlq_report
+
+    if args.broker == "memory":
+        from modelguard.bootstrap import open_broker
+        from modelguard.lab.scenarios import flood_dead_letters
+
+        print(
+            f"(memory broker: the buggy worker fills {args.topic}'s DLQ over "
+            f"{args.events} events first)",
+            file=sys.stderr,
+            flush=True,
+        )
+        with open_broker("memory") as bus:
+            flood_dead_letters(bus, events=args.events, topic=args.topic)
+            summary = inspect_dlq(bus, args.topic)
+    else:
+        from modelguard.bootstrap import open_broker
+
+        with open_broker(args.broker) as bus:
+            summary = inspect_dlq(bus, args.topic)
+    print(json.dumps(summary.to_json(), indent=2) if args.json else dlq_report(summary))
     return 0
 
 
@@ -128,8 +179,37 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--topic", default="purchases")
     replay.add_argument("--group", default="dlq-replayer")
     replay.add_argument("--events", type=_positive, default=20)
+    replay.add_argument(
+        "--only",
+        action="append",
+        metavar="ERROR_CLASS",
+        help="replay only records of this error class (repeatable); the others are "
+        "skipped and committed for --group",
+    )
+    replay.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say what would be replayed where, without publishing or committing anything",
+    )
     replay.add_argument("--json", action="store_true")
     replay.set_defaults(run=_replay_dlq)
+
+    dlq = commands.add_parser("dlq", help="look at a dead letter topic")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True, metavar="COMMAND")
+    inspect = dlq_commands.add_parser(
+        "inspect",
+        help="why a DLQ filled: error classes, first failures, origins, messages, diagnosis",
+        description="Read TOPIC.dlq (or TOPIC itself when it ends in .dlq) without joining "
+        "any consumer group, and summarise it. On memory (the embedded broker lives in this "
+        "process only): fill TOPIC.dlq with the buggy worker first, then inspect it.",
+    )
+    inspect.add_argument("--topic", required=True, help="the worker's topic, or a .dlq topic")
+    inspect.add_argument("--broker", choices=("memory", "kafka"), default="memory")
+    inspect.add_argument(
+        "--events", type=_positive, default=20, help="events the buggy worker gets on memory"
+    )
+    inspect.add_argument("--json", action="store_true", help="print one JSON object")
+    inspect.set_defaults(run=_dlq_inspect)
 
     from modelguard.entrypoints import (
         worker as worker_process,  # the standard library only, until run()

@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import mongoengine
@@ -32,10 +32,10 @@ from modelguard.lab.faults import FaultPlan, WorkerCrash
 from modelguard.lab.outcomes import AttemptLog, ScenarioResult
 from modelguard.lab.seed import purchases, seed_academy
 from modelguard.messaging.consumer import Attempt, RetryingConsumer
-from modelguard.messaging.events import PurchaseCreated
+from modelguard.messaging.events import PurchaseCreated, parse_event
 from modelguard.messaging.policy import POLICIES, RetryPolicy
 from modelguard.messaging.port import Broker
-from modelguard.messaging.replay import replay_dead_letters
+from modelguard.messaging.replay import error_class, plan_replay, replay_dead_letters, selected
 
 SCENARIO_NAMES = ("kafka_retry", "multiple_retries", "concurrent_events", "worker_restart")
 DATABASE = "modelguard_scenarios"
@@ -145,31 +145,82 @@ def publish_events(bus: Broker, topic: str, events, *, partitions: int) -> None:
             producer.publish(topic, event.to_bytes(), key=event.purchase_id.encode())
 
 
-def flood_and_replay(events: int = 20, consumers: int = 3, timeout_s: float = 120.0) -> dict:
-    """The incident's recovery, end to end on the embedded default.
+@dataclass
+class Flood:
+    """What the buggy worker left on an embedded broker: the topic, its group, what
+    happened to each event, and the database."""
 
-    The buggy worker floods the DLQ; the fix is deployed (a new process of the
-    fixed worker); the DLQ is replayed to the original topic; every replayed
-    event must now succeed, with no allocation made twice.
-    """
-    run_id = f"replay-{uuid.uuid4().hex[:8]}"
+    topic: str
+    group: str
+    result: ScenarioResult
+    database: object
+
+
+def flood_dead_letters(
+    bus: Broker,
+    *,
+    events: int = 20,
+    consumers: int = 3,
+    topic: str | None = None,
+    timeout_s: float = 120.0,
+) -> Flood:
+    """Run the buggy worker over `events` new purchases on `bus` until each has settled:
+    the DLQ the incident left. `topic` defaults to a new name."""
+    run_id = f"flood-{uuid.uuid4().hex[:8]}"
     database = clean_database()
     fresh_process()
     batch = purchases(events, seed_academy(), prefix=run_id)
     fresh_process()
-    topic, group = f"purchases.{run_id}", f"allocation-worker.{run_id}"
+    topic = topic or f"purchases.{run_id}"
+    group = f"allocation-worker.{run_id}"
+    publish_events(bus, topic, batch, partitions=max(4, 2 * consumers))
+    flood = AttemptLog([e.event_id for e in batch])
+    _start_worker(bus, topic, group, "buggy", FaultPlan(), consumers, POLICIES["seed"],
+                  flood, time.monotonic() + timeout_s)  # fmt: skip
+    result = ScenarioResult.from_log("flood", flood, duplicates=0, compilations={})
+    return Flood(topic, group, result, database)
+
+
+def flood_and_replay(
+    events: int = 20,
+    consumers: int = 3,
+    timeout_s: float = 120.0,
+    *,
+    only: Collection[str] | None = None,
+    dry_run: bool = False,
+) -> dict:
+    """The incident's recovery, end to end on the embedded default.
+
+    The buggy worker floods the DLQ; the fix is deployed (a new process of the
+    fixed worker); the DLQ is replayed to the original topic (only the error classes
+    in `only`, when given); every replayed event must now succeed, with no allocation
+    made twice. With `dry_run`, the replay is only planned, and nothing is replayed.
+    """
     deadline = time.monotonic() + timeout_s
     with open_broker("memory") as bus:
-        publish_events(bus, topic, batch, partitions=max(4, 2 * consumers))
-        flood = AttemptLog([e.event_id for e in batch])
-        _start_worker(bus, topic, group, "buggy", FaultPlan(), consumers, POLICIES["seed"],
-                      flood, deadline)  # fmt: skip
-        flooded = ScenarioResult.from_log("flood", flood, duplicates=0, compilations={})
-        dead = [e.event_id for e in flooded.per_event if e.outcome == "dead_lettered"]
+        flood = flood_dead_letters(bus, events=events, consumers=consumers, timeout_s=timeout_s)
+        topic, group, flooded, database = flood.topic, flood.group, flood.result, flood.database
+        if dry_run:
+            plan = plan_replay(bus, topic, only=only)
+            return {
+                "events": events,
+                "dead_lettered_before": flooded.dead_lettered,
+                "errors_before": flooded.errors,
+                "dry_run": True,
+                "would_replay": plan.replayed,
+                "would_skip": dict(plan.skip),
+            }
 
+        # The events the replay will put back, which the fixed worker must then settle.
+        chosen = [parse_event(r.value).event_id
+                  for r in bus.scan(dlq_topic(topic)) if selected(r, only)]  # fmt: skip
         fresh_process()  # deploy the fix: a new process running the fixed worker
-        replayed = replay_dead_letters(bus, topic, group=f"replayer.{run_id}")
-        after = AttemptLog(dead)
+        skipped: Counter[str] = Counter()
+        replayed = replay_dead_letters(
+            bus, topic, group=f"replayer.{group}", only=only,
+            on_skip=lambda record: skipped.update([error_class(record)]),
+        )  # fmt: skip
+        after = AttemptLog(chosen)
         _start_worker(bus, topic, group, "fixed", FaultPlan(), consumers, POLICIES["seed"],
                       after, deadline)  # fmt: skip
         recovered = ScenarioResult.from_log("replay", after, duplicates=0, compilations={})
@@ -177,9 +228,10 @@ def flood_and_replay(events: int = 20, consumers: int = 3, timeout_s: float = 12
         "events": events,
         "dead_lettered_before": flooded.dead_lettered,
         "replayed": replayed,
+        "skipped": dict(skipped),
         "succeeded_after_replay": recovered.succeeded,
         "dead_lettered_after_replay": recovered.dead_lettered,
-        "allocations": database["allocations"].count_documents({}),
+        "allocations": database["allocations"].count_documents({}),  # type: ignore[index]
         "duplicates": duplicate_allocations(database),
         "errors_before": flooded.errors,
         "errors_after": recovered.errors,

@@ -10,8 +10,8 @@ It is responsible for:
   topic with the next attempt number and, when the policy waits, the time the
   attempt is due (`messaging.due` holds the retry partition until then, without
   sleeping and without holding back the main topic), otherwise publish to `<topic>.dlq` with
-  the error class, message, attempts, original topic/partition/offset and the
-  first failure's time;
+  the error class, message, notes, attempts, original topic/partition/offset
+  and the first failure's time;
 - committing a record's offset only after the handler succeeded or the retry
   or DLQ publish completed, so a crash in between redelivers the record;
 - leaving and rejoining the group when the broker fails a publish or commit,
@@ -28,13 +28,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from modelguard.config import dlq_topic, retry_topic
 from modelguard.messaging.due import DUE_MS, DueGate, due_header
 from modelguard.messaging.events import MalformedEvent, PurchaseCreated, parse_event
+from modelguard.messaging.failure import error_message, error_notes
 from modelguard.messaging.policy import SEED, RetryPolicy
 from modelguard.messaging.port import Broker, BrokerError, Consumer, Record
 
@@ -51,12 +51,13 @@ class Headers:
     FIRST_FAILURE_MS = "mg.first-failure-ms"
     ERROR_CLASS = "mg.error-class"
     ERROR_MESSAGE = "mg.error-message"
+    ERROR_NOTES = "mg.error-notes"
     GROUP = "mg.group"
     DUE_MS = DUE_MS
 
     OWN = (
         ATTEMPT, ORIGINAL_TOPIC, ORIGINAL_PARTITION, ORIGINAL_OFFSET,
-        FIRST_FAILURE_MS, ERROR_CLASS, ERROR_MESSAGE, GROUP, DUE_MS,
+        FIRST_FAILURE_MS, ERROR_CLASS, ERROR_MESSAGE, ERROR_NOTES, GROUP, DUE_MS,
     )  # fmt: skip
 
 
@@ -220,7 +221,6 @@ class RetryingConsumer:
             origin = [(n, str(v).encode()) for n, v in zip(origin_names, values, strict=True)]
         else:
             origin = [(n, record.header(n) or b"") for n in origin_names]
-        message = "".join(traceback.format_exception_only(error)).strip()
         # Replace, never append, our own headers, so a record does not grow per retry.
         kept = [(k, v) for k, v in record.headers if k not in Headers.OWN]
         return [
@@ -228,7 +228,8 @@ class RetryingConsumer:
             (Headers.ATTEMPT, str(attempt).encode()),
             *origin,
             (Headers.ERROR_CLASS, type(error).__name__.encode()),
-            (Headers.ERROR_MESSAGE, message.encode("utf-8", "replace")[:2000]),
+            (Headers.ERROR_MESSAGE, error_message(error)),
+            (Headers.ERROR_NOTES, error_notes(error)),
             (Headers.GROUP, self.group.encode()),
         ]
 

@@ -12,6 +12,8 @@ It decides:
   member does not own, whose next owner starts from the group's commit anyway; a
   partition kept through a rebalance keeps its pause, a newly assigned one starts
   unpaused;
+- reading without consuming: ``Broker.scan`` reads what a topic holds outside any
+  consumer group, so an operator can look at a DLQ without moving anyone's offsets;
 - the errors both adapters raise: ``CommitFailedError`` when a member commits a
   partition it does not own, ``BrokerClosedError`` on use after close, and
   ``BrokerError`` for anything else the broker refuses;
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Self, TypeVar
 
@@ -247,6 +249,18 @@ class Broker(_Closable):
             _check_name("topic", name)
         return self._track(self._consumer(group, names, client_id))
 
+    def scan(self, topic: str, *, timeout_s: float = 30.0) -> Iterator[Record]:
+        """The records ``topic`` holds when the iteration starts, each partition's in
+        offset order; a missing topic yields nothing.
+
+        No group is joined and nothing is committed, so no consumer's position moves.
+        Records published after the iteration started are not included, so it ends.
+        ``BrokerError`` when the records do not arrive within ``timeout_s``.
+        """
+        self._check_open()
+        _check_name("topic", topic)
+        return self._scan(topic, timeout_s)
+
     def _track(self, opened: _C) -> _C:
         with self._opened_lock:
             self._opened = [o for o in self._opened if not o.closed]
@@ -278,6 +292,9 @@ class Broker(_Closable):
 
     @abstractmethod
     def _consumer(self, group: str, topics: tuple[str, ...], client_id: str | None) -> Consumer: ...
+
+    @abstractmethod
+    def _scan(self, topic: str, timeout_s: float) -> Iterator[Record]: ...
 
 
 def _check_type(condition: bool, message: str) -> None:

@@ -11,7 +11,9 @@ It decides:
 - configuration: bootstrap servers and security settings come from arguments or from
   ``KAFKA_*`` variables (``from_env``); passwords never appear in logs or repr;
 - laziness: nothing connects at import or construction; the first ``create_topic``
-  creates the admin client, ``producer()`` and ``consumer()`` create theirs.
+  creates the admin client, ``producer()`` and ``consumer()`` create theirs;
+- scans: a consumer without a group, assigned every partition of the topic and sought
+  to the beginning, reads up to the end offsets it saw when it started.
 
 One difference from the memory broker is left as Kafka has it: subscribing to a missing
 topic creates it with the broker's defaults when the broker auto-creates topics
@@ -24,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -159,6 +162,17 @@ class KafkaBroker(Broker):
     def _consumer(self, group: str, topics: tuple[str, ...], client_id: str | None) -> Consumer:
         return KafkaBrokerConsumer(self._settings(), group, topics, client_id)
 
+    def _scan(self, topic: str, timeout_s: float) -> Iterator[Record]:
+        with _translated(f"scan {topic!r}"):
+            # No group_id: no group is joined, nothing can be committed.
+            reader = kafka.KafkaConsumer(
+                **self._settings(), group_id=None, enable_auto_commit=False
+            )
+        try:
+            yield from _read_to_end(reader, topic, timeout_s)
+        finally:
+            reader.close(autocommit=False)
+
     def _release(self) -> None:
         with self._admin_lock:
             admin, self._admin = self._admin, None
@@ -257,6 +271,33 @@ class KafkaBrokerConsumer(Consumer):
         # Leaving the group, not committing: what was not committed is redelivered.
         with _translated(f"leave group {self.group!r}"):
             self._consumer.close(autocommit=False)
+
+
+def _read_to_end(reader: Any, topic: str, timeout_s: float) -> Iterator[Record]:
+    deadline = time.monotonic() + timeout_s
+    with _translated(f"scan {topic!r}"):
+        # topics() lists what exists; asking for a missing topic's partitions would
+        # create it on a broker that auto-creates topics.
+        if topic not in reader.topics():
+            return
+        partitions = [TopicPartition(topic, p) for p in sorted(reader.partitions_for_topic(topic))]
+        reader.assign(partitions)
+        reader.seek_to_beginning(*partitions)
+        end = reader.end_offsets(partitions)
+        left = {tp for tp in partitions if reader.position(tp) < end[tp]}
+    while left:
+        if time.monotonic() > deadline:
+            raise BrokerError(f"scan of {topic!r} did not reach the end within {timeout_s} s")
+        with _translated(f"scan {topic!r}"):
+            batches = reader.poll(timeout_ms=200, max_records=500)
+        for tp in sorted(batches):
+            for r in batches[tp]:
+                if r.offset < end[tp]:
+                    yield _record(r)
+        with _translated(f"scan {topic!r}"):
+            done = {tp for tp in left if reader.position(tp) >= end[tp]}
+            reader.pause(*done)  # what arrives there now is not the scan's
+            left -= done
 
 
 def _record(r: Any) -> Record:

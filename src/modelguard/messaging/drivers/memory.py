@@ -20,6 +20,7 @@ It decides:
   its next poll joins the group again. This is the zombie worker's window;
 - flow control: a paused partition is skipped by polls; a rebalance keeps the pause of
   a kept partition and drops it for a moved one;
+- scans: a copy of the topic's partitions taken when the iteration starts;
 - concurrency: one condition variable guards all state; ``poll`` waits on it.
 """
 
@@ -28,7 +29,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from modelguard.messaging.port import (
@@ -146,6 +147,12 @@ class MemoryBroker(Broker):
         with self._cond:
             self._join(consumer)
         return consumer
+
+    def _scan(self, topic: str, timeout_s: float) -> Iterator[Record]:
+        with self._cond:
+            logs = [list(log) for log in self._topics.get(topic, ())]
+        for log in logs:
+            yield from log
 
     # -- internals; every one of them runs with self._cond held --
 

@@ -1,0 +1,143 @@
+"""What a dead letter topic says about why it filled: `dlq inspect`'s summary.
+
+It decides what an operator reads first, and reads it from the headers the retrying
+consumer wrote: counts by error class; the span of first-failure times (when the
+trouble started, and for how long); where the records came from (original topic,
+partition and offsets, so they can be found or replayed); the most common messages;
+and, when an error's notes carry the model registry's diagnosis, which model file ran
+twice and how. Records without those headers (written by someone else) are counted
+under ``UNKNOWN`` rather than dropped.
+
+The records come from `Broker.scan`, which joins no consumer group: inspecting a DLQ
+never moves the offsets of the worker's group or of a replayer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from modelguard.config import dlq_topic
+from modelguard.messaging.consumer import Headers
+from modelguard.messaging.failure import read_notes
+from modelguard.messaging.port import Broker, Record
+from modelguard.registry.errors import double_run_in
+
+UNKNOWN = "(unknown)"
+MOST_COMMON = 5
+
+
+def dlq_of(topic: str) -> str:
+    """The DLQ to read for `--topic`: the worker's topic's DLQ, or a DLQ named as such."""
+    return topic if topic.endswith(".dlq") else dlq_topic(topic)
+
+
+@dataclass
+class DoubleRuns:
+    """Dead letters whose error says one model file ran twice, grouped by file and by
+    the module it first ran as; each record names the module it ran as again."""
+
+    file: str
+    first_module: str
+    cause: str
+    example: str
+    again_modules: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def records(self) -> int:
+        return sum(self.again_modules.values())
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.file,
+            "first_module": self.first_module,
+            "again_modules": dict(self.again_modules.most_common()),
+            "cause": self.cause,
+            "records": self.records,
+            "example": self.example,
+        }
+
+
+@dataclass
+class DlqSummary:
+    topic: str
+    records: int = 0
+    error_classes: Counter[str] = field(default_factory=Counter)
+    first_failure_ms: tuple[int, int] | None = None  # earliest, latest
+    origins: dict[tuple[str, int], list[int]] = field(default_factory=dict)
+    messages: Counter[str] = field(default_factory=Counter)
+    attempts: Counter[int] = field(default_factory=Counter)
+    double_runs: list[DoubleRuns] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        earliest, latest = self.first_failure_ms or (None, None)
+        return {
+            "topic": self.topic,
+            "records": self.records,
+            "error_classes": dict(self.error_classes.most_common()),
+            "first_failure_ms": {"earliest": earliest, "latest": latest},
+            "origins": [
+                {"topic": topic, "partition": partition, "offsets": offsets}
+                for (topic, partition), offsets in sorted(self.origins.items())
+            ],
+            "messages": [
+                {"message": message, "records": count}
+                for message, count in self.messages.most_common(MOST_COMMON)
+            ],
+            "attempts": {str(k): v for k, v in sorted(self.attempts.items())},
+            "double_runs": [runs.to_json() for runs in self.double_runs],
+        }
+
+
+def inspect_dlq(bus: Broker, topic: str, *, timeout_s: float = 30.0) -> DlqSummary:
+    """The summary of `topic`'s DLQ (see `dlq_of`), read without any consumer group."""
+    name = dlq_of(topic)
+    return summarize(name, bus.scan(name, timeout_s=timeout_s))
+
+
+def summarize(topic: str, records: Iterable[Record]) -> DlqSummary:
+    summary = DlqSummary(topic)
+    origins: defaultdict[tuple[str, int], list[int]] = defaultdict(list)
+    runs: dict[tuple[str, str], DoubleRuns] = {}
+    first_failures: list[int] = []
+    for record in records:
+        summary.records += 1
+        summary.error_classes[_text(record, Headers.ERROR_CLASS)] += 1
+        summary.messages[_text(record, Headers.ERROR_MESSAGE)] += 1
+        attempt = _number(record, Headers.ATTEMPT)
+        if attempt is not None:
+            summary.attempts[attempt] += 1
+        failed_ms = _number(record, Headers.FIRST_FAILURE_MS)
+        if failed_ms is not None:
+            first_failures.append(failed_ms)
+        partition = _number(record, Headers.ORIGINAL_PARTITION)
+        offset = _number(record, Headers.ORIGINAL_OFFSET)
+        if partition is not None and offset is not None:
+            origins[(_text(record, Headers.ORIGINAL_TOPIC), partition)].append(offset)
+        double_run = double_run_in(read_notes(record.header(Headers.ERROR_NOTES)))
+        if double_run is not None:
+            key = (double_run.file, double_run.first.module)
+            if key not in runs:
+                runs[key] = DoubleRuns(
+                    double_run.file, double_run.first.module, double_run.cause, str(double_run)
+                )
+            runs[key].again_modules[double_run.again.module] += 1
+    if first_failures:
+        summary.first_failure_ms = (min(first_failures), max(first_failures))
+    summary.origins = {key: sorted(offsets) for key, offsets in sorted(origins.items())}
+    summary.double_runs = sorted(runs.values(), key=lambda r: -r.records)
+    return summary
+
+
+def _text(record: Record, name: str) -> str:
+    raw = record.header(name)
+    return raw.decode("utf-8", "replace") if raw else UNKNOWN
+
+
+def _number(record: Record, name: str) -> int | None:
+    raw = record.header(name)
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
