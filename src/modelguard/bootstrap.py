@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from modelguard.academy.workers.allocation import AllocationWorker
     from modelguard.lab.faults import FaultPlan
+    from modelguard.lab.under_test import ScenarioWorker
     from modelguard.ops.metrics import WorkerMetrics
 
 # While its database is away a worker fails an attempt in about a second (pymongo waits
@@ -44,7 +45,7 @@ def worker_from_env(
 
 
 def worker_metrics(
-    worker: AllocationWorker, collectors: CollectorRegistry | None = None
+    worker: ScenarioWorker, collectors: CollectorRegistry | None = None
 ) -> WorkerMetrics:
     """Metrics for one worker process, in `collectors` (a new CollectorRegistry by
     default): its attempts, and the process's model compilations and service loads."""
@@ -54,7 +55,7 @@ def worker_metrics(
 
     metrics = WorkerMetrics(CollectorRegistry() if collectors is None else collectors)
     metrics.watch_compilations(registry.compilations)
-    metrics.watch_service_loads(lambda: worker.build.loads)
+    metrics.watch_service_loads(lambda: worker.service_loads)
     return metrics
 
 

@@ -31,6 +31,7 @@ from modelguard.config import dlq_topic, retry_topic
 from modelguard.lab.faults import FaultPlan, WorkerCrash
 from modelguard.lab.outcomes import AttemptLog, ScenarioResult
 from modelguard.lab.seed import purchases, seed_academy
+from modelguard.lab.under_test import ScenarioWorker, WorkerUnderTest
 from modelguard.messaging.consumer import Attempt, RetryingConsumer
 from modelguard.messaging.events import PurchaseCreated, parse_event
 from modelguard.messaging.policy import POLICIES, RetryPolicy
@@ -84,12 +85,14 @@ def run_variant(
 
 def run_scenario(
     scenario: Scenario,
-    variant: str,
+    variant: str | WorkerUnderTest,
     *,
     broker: str = "memory",
     policy: RetryPolicy = POLICIES["seed"],
     timeout_s: float = 120.0,
 ) -> ScenarioResult:
+    """One scenario for an allocation worker variant, or for any `WorkerUnderTest`."""
+    under_test = allocation_worker(variant) if isinstance(variant, str) else variant
     started = time.monotonic()
     run_id = f"{scenario.name}-{uuid.uuid4().hex[:8]}"
     database = clean_database()
@@ -113,15 +116,16 @@ def run_scenario(
                 fresh_process()  # the restarted worker is a new process
             processes += 1
             worker, process_metrics = _start_worker(
-                bus, topic, group, variant, faults, scenario.consumers, policy, log, deadline
-            )
+                bus, topic, group, under_test.make(faults), scenario.consumers, policy, log,
+                deadline,
+            )  # fmt: skip
             compilations |= registry.compilations  # per process: the largest count wins
-            loads += worker.build.loads
+            loads += worker.service_loads
             metrics.append(process_metrics)
     return ScenarioResult.from_log(
         scenario.name,
         log,
-        duplicates=duplicate_allocations(database),
+        duplicates=under_test.duplicates(database),
         compilations=dict(sorted(compilations.items())),
         service_loads=loads,
         processes=processes,
@@ -175,7 +179,7 @@ def flood_dead_letters(
     group = f"allocation-worker.{run_id}"
     publish_events(bus, topic, batch, partitions=max(4, 2 * consumers))
     flood = AttemptLog([e.event_id for e in batch])
-    _start_worker(bus, topic, group, "buggy", FaultPlan(), consumers, POLICIES["seed"],
+    _start_worker(bus, topic, group, AllocationWorker("buggy"), consumers, POLICIES["seed"],
                   flood, time.monotonic() + timeout_s)  # fmt: skip
     result = ScenarioResult.from_log("flood", flood, duplicates=0, compilations={})
     return Flood(topic, group, result, database)
@@ -221,8 +225,8 @@ def flood_and_replay(
             on_skip=lambda record: skipped.update([error_class(record)]),
         )  # fmt: skip
         after = AttemptLog(chosen)
-        _start_worker(bus, topic, group, "fixed", FaultPlan(), consumers, POLICIES["seed"],
-                      after, deadline)  # fmt: skip
+        _start_worker(bus, topic, group, AllocationWorker("fixed"), consumers,
+                      POLICIES["seed"], after, deadline)  # fmt: skip
         recovered = ScenarioResult.from_log("replay", after, duplicates=0, compilations={})
     return {
         "events": events,
@@ -242,18 +246,16 @@ def _start_worker(
     bus: Broker,
     topic: str,
     group: str,
-    variant: str,
-    faults: FaultPlan,
+    worker: ScenarioWorker,
     consumers: int,
     policy: RetryPolicy,
     log: AttemptLog,
     deadline: float,
-) -> tuple[AllocationWorker, dict[str, float]]:
+) -> tuple[ScenarioWorker, dict[str, float]]:
     """One worker process: initialize, then consume until the log settles or it crashes.
 
     Returns the worker and its process's metrics as they stood when it stopped, the
     same counters `python -m modelguard worker --metrics-port` serves."""
-    worker = AllocationWorker(variant, faults=faults)
     metrics = worker_metrics(worker)
     worker.initialize()
 
@@ -261,7 +263,7 @@ def _start_worker(
         metrics.observe(attempt)
         log(attempt)
 
-    handler = metrics.timed(worker.allocate_trainer)
+    handler = metrics.timed(worker.handle)
     _run_consumers(bus, topic, group, handler, consumers, policy, on_attempt, log, deadline)
     return worker, metrics.snapshot()
 
@@ -308,6 +310,17 @@ def _run_consumers(
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def allocation_worker(variant: str) -> WorkerUnderTest:
+    """The allocation worker of one variant, as the runner's worker under test."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
+
+    def make(faults: FaultPlan) -> ScenarioWorker:
+        return AllocationWorker(variant, faults=faults)
+
+    return WorkerUnderTest(variant, make, duplicate_allocations)
 
 
 def duplicate_allocations(database) -> int:

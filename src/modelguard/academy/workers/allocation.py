@@ -112,6 +112,14 @@ class AllocationWorker:
         finally:
             self.faults.after_attempt()
 
+    def handle(self, event: PurchaseCreated, attempt: int = 1) -> str:
+        """The consumer's handler: `allocate_trainer`."""
+        return self.allocate_trainer(event, attempt)
+
+    @property
+    def service_loads(self) -> int:
+        return self.build.loads
+
     def _service_for_this_call(self):
         if self.variant.loading == "per-call":
             # Reproduction of the old worker: a dynamic load on every attempt.

@@ -1,0 +1,110 @@
+"""A learner's worker folder, imported as a new worker process would import it.
+
+The folder (one with an `__init__.py`) is imported as a package named after it.
+While a `LearnerPackage` is open, a finder in front of `sys.meta_path` serves that
+package from the folder, so every way of running one of its files again (a
+reload, an import after deleting it from `sys.modules`) goes through one loader,
+and the loader counts each run of each file. A file that runs more than once in
+one worker process is the incident's signature, whether the registry noticed (an
+unguarded model raises) or not (a guarded one hides it).
+
+`start_process()` forgets the package's modules, as a newly started process has
+loaded nothing. Closing the package takes the finder away and puts back whatever
+was imported under that name before. No bytecode is written next to the
+learner's files, so checking them leaves the folder as it was.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import importlib.util
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+
+
+class NotAPackage(ValueError):
+    """The folder cannot be imported as a package."""
+
+
+class _CountingLoader(importlib.machinery.SourceFileLoader):
+    def __init__(self, fullname: str, path: str, package: LearnerPackage) -> None:
+        super().__init__(fullname, path)
+        self._package = package
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._package._count(Path(self.path))
+        super().exec_module(module)  # noqa: MG002 -- counting each run is this loader's job
+
+    def set_data(self, path, data, *, _mode=0o666) -> None:
+        """Write no bytecode cache: the learner's folder stays as it was."""
+
+
+class LearnerPackage:
+    """`with LearnerPackage(folder) as package:` then `package.start_process()` per process."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder).resolve()
+        self.name = self.folder.name
+        if not self.name.isidentifier():
+            raise NotAPackage(f"{self.folder.name!r} is not a Python package name")
+        if not (self.folder / "__init__.py").is_file():
+            raise NotAPackage(f"{self.folder} has no __init__.py")
+        self.runs: Counter[str] = Counter()  # file, relative to the folder -> runs this process
+        self._lock = threading.Lock()
+        self._saved: dict[str, ModuleType] = {}
+
+    def __enter__(self) -> LearnerPackage:
+        self._saved = {name: sys.modules.pop(name) for name in self._own(sys.modules)}
+        sys.meta_path.insert(0, self)  # a finder, by protocol: find_spec
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        sys.meta_path.remove(self)
+        self._forget()
+        sys.modules.update(self._saved)
+
+    def start_process(self) -> Counter[str]:
+        """Forget every module of the package and count runs afresh; returns the new count."""
+        self._forget()
+        with self._lock:
+            self.runs = Counter()
+            return self.runs
+
+    def import_module(self, module: str) -> ModuleType:
+        """Import one module of the package, once per process (start_process forgets it)."""
+        return importlib.import_module(f"{self.name}.{module}")  # noqa: MG002 -- per process
+
+    def files(self) -> list[Path]:
+        """The learner's own files: the folder's modules, not its subfolders."""
+        return sorted(self.folder.glob("*.py"))
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        """The finder protocol: a spec for the package and its modules, None for the rest."""
+        if fullname != self.name and not fullname.startswith(self.name + "."):
+            return None
+        where = self.folder.joinpath(*fullname.split(".")[1:])
+        if (where / "__init__.py").is_file():
+            file, search = where / "__init__.py", [str(where)]
+        elif where.with_suffix(".py").is_file():
+            file, search = where.with_suffix(".py"), None
+        else:
+            return None  # the import system then raises ModuleNotFoundError
+        loader = _CountingLoader(fullname, str(file), self)
+        return importlib.util.spec_from_file_location(
+            fullname, file, loader=loader, submodule_search_locations=search
+        )
+
+    def _count(self, file: Path) -> None:
+        with self._lock:
+            self.runs[file.relative_to(self.folder).as_posix()] += 1
+
+    def _own(self, names) -> list[str]:
+        return [n for n in list(names) if n == self.name or n.startswith(self.name + ".")]
+
+    def _forget(self) -> None:
+        for name in self._own(sys.modules):
+            del sys.modules[name]

@@ -1,0 +1,167 @@
+"""The exercise's check: it reports the shipped bug, passes the solution and each half-fix
+fails it for its own reason, and the learner's folder is never changed."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from modelguard.lab.exercise import check, judge, run
+from modelguard.lab.exercise.learner import LearnerPackage, NotAPackage
+
+logging.getLogger("modelguard").setLevel(logging.CRITICAL)
+
+EXERCISE = Path(__file__).resolve().parents[2] / "notebooks" / "exercise"
+SOLUTION = EXERCISE / "solution"
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """Every file under the folder (bytecode caches included) and its content's hash."""
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def learner_copy(tmp_path: Path, *, worker: Path, service: Path) -> Path:
+    """A learner's folder named `exercise`, made of the given worker and service files."""
+    folder = tmp_path / "exercise"
+    folder.mkdir()
+    shutil.copy(EXERCISE / "__init__.py", folder / "__init__.py")
+    shutil.copy(worker, folder / "notification_worker.py")
+    shutil.copy(service, folder / "notifications.py")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return run(EXERCISE)
+
+
+def test_the_shipped_worker_dead_letters_its_retries_with_overwrite_model_error(shipped):
+    by_name = {r["name"]: r for r in shipped.results}
+    for name in ("kafka_retry", "multiple_retries"):
+        assert by_name[name]["dead_lettered"] == 1, name
+        assert by_name[name]["errors"]["OverwriteModelError"] >= 1, name
+    for name in ("concurrent_events", "worker_restart"):  # no retries, so no reload
+        assert by_name[name]["succeeded"] == by_name[name]["events"], name
+    assert shipped.runs["notifications.py"] == 5  # once at start-up, then on each retry
+    assert sorted(f.code for f in shipped.findings) == ["MG001", "MG002"]
+    assert "importlib.reload" in shipped.first_error("OverwriteModelError").diagnosis
+
+
+def test_the_verdict_on_the_shipped_worker_says_what_fails_in_plain_words(shipped):
+    verdict = judge(shipped)
+    text = str(verdict)
+    assert not verdict.passed
+    assert text.startswith(f"Not yet: {len(verdict.problems)} things still fail.")
+    assert verdict.right == ["concurrent_events", "worker_restart"]
+    assert "1. kafka_retry" in text and "dead letter queue after 5 attempts" in text
+    assert "notifications.py line 28" in text  # where the model is registered again
+    assert "re-executed under the same name 'exercise.notifications'" in text
+    assert "notifications.py ran 5 times in one worker process" in text
+    assert "notification_worker.py line 23: MG002" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+
+
+def test_the_solution_passes_the_check():
+    verdict = check(SOLUTION)
+    assert verdict.passed, str(verdict)
+    assert verdict.right == [
+        "kafka_retry", "multiple_retries", "concurrent_events", "worker_restart",
+    ]  # fmt: skip
+    assert str(verdict).startswith("Passed. Every scenario succeeded")
+
+
+def test_the_guard_alone_survives_the_scenarios_but_not_the_check(tmp_path):
+    folder = learner_copy(
+        tmp_path,
+        worker=EXERCISE / "notification_worker.py",
+        service=SOLUTION / "notifications.py",
+    )
+    evidence = run(folder)
+    verdict = judge(evidence)
+    assert all(r["dead_lettered"] == 0 and r["succeeded"] == r["events"] for r in evidence.results)
+    assert not verdict.passed
+    assert [p.split(" ")[0] for p in verdict.problems] == ["notifications.py", "The"]
+    assert "ran twice" in verdict.problems[0] and "MG002" in verdict.problems[1]
+
+
+def test_loading_once_alone_survives_the_scenarios_but_not_the_lint_check(tmp_path):
+    folder = learner_copy(
+        tmp_path,
+        worker=SOLUTION / "notification_worker.py",
+        service=EXERCISE / "notifications.py",
+    )
+    verdict = check(folder)
+    assert not verdict.passed
+    assert len(verdict.problems) == 1 and "MG001" in verdict.problems[0]
+    assert len(verdict.right) == 4
+
+
+def test_a_worker_that_cannot_start_is_reported_with_its_file_and_line(tmp_path):
+    folder = learner_copy(
+        tmp_path, worker=SOLUTION / "notification_worker.py", service=SOLUTION / "notifications.py"
+    )
+    broken = folder / "notification_worker.py"
+    broken.write_text(broken.read_text().replace("def handle(self", "def handle(self,,"))
+    verdict = check(folder)
+    assert not verdict.passed
+    assert verdict.problems[0].startswith("Your worker did not start.")
+    assert "notification_worker.py line 25: SyntaxError" in verdict.problems[0]
+    assert any("MG000" in problem for problem in verdict.problems)  # the lint cannot parse it
+
+
+def test_an_ordinary_bug_in_the_handler_is_named_with_where_it_was_raised(tmp_path):
+    folder = learner_copy(
+        tmp_path, worker=SOLUTION / "notification_worker.py", service=SOLUTION / "notifications.py"
+    )
+    worker = folder / "notification_worker.py"
+    worker.write_text(worker.read_text().replace("event.purchase_id", "event.purchase"))
+    verdict = check(folder)
+    assert not verdict.passed and verdict.right == []
+    assert "Attempts raised AttributeError" in verdict.problems[0]
+    assert "notification_worker.py line 29: AttributeError" in verdict.problems[0]
+
+
+def test_checking_leaves_the_learners_folder_as_it_was(tmp_path):
+    before = fingerprint(EXERCISE)
+    check(EXERCISE)
+    check(SOLUTION)
+    assert fingerprint(EXERCISE) == before
+    assert not list(EXERCISE.rglob("__pycache__"))
+
+
+def test_the_learner_package_counts_every_run_and_cleans_up(tmp_path):
+    folder = tmp_path / "kata"
+    folder.mkdir()
+    (folder / "__init__.py").write_text("")
+    (folder / "step.py").write_text("RUNS = 1\n")
+    sys.modules["kata"] = placeholder = type(sys)("kata")  # something else's module of that name
+    try:
+        with LearnerPackage(folder) as package:
+            runs = package.start_process()
+            step = package.import_module("step")
+            importlib.reload(step)
+            importlib.reload(step)
+            assert runs == {"__init__.py": 1, "step.py": 3}
+            assert package.start_process() == {} and "kata.step" not in sys.modules
+            assert package.import_module("step") is not step
+            assert package.runs == {"__init__.py": 1, "step.py": 1}
+        assert package not in sys.meta_path
+        assert sys.modules["kata"] is placeholder and "kata.step" not in sys.modules
+        assert not (folder / "__pycache__").exists()
+    finally:
+        sys.modules.pop("kata", None)
+
+
+def test_a_folder_without_init_is_refused_in_words(tmp_path):
+    with pytest.raises(NotAPackage, match="has no __init__.py"):
+        LearnerPackage(tmp_path)
