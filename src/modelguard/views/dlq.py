@@ -42,8 +42,9 @@ def dlq_report(summary: DlqSummary) -> str:
             "",
             f"diagnosis ({runs.records} record(s)): {runs.example}",
             f"  file: {runs.file}",
-            f"  first ran as {runs.first_module!r}; ran again as {others} other module "
-            f"name(s), e.g. {', '.join(repr(m) for m in list(runs.again_modules)[:3])}",
+            f"  first ran as {runs.first_module!r}; these records' last attempts ran it "
+            f"again as {others} other module name(s), e.g. "
+            f"{', '.join(repr(m) for m in list(runs.again_modules)[:3])}",
         ]
     return "\n".join(lines)
 
