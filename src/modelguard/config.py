@@ -46,10 +46,28 @@ def run_names(run_id: str) -> tuple[str, str, str]:
 
 DEFAULT_KAFKA = "127.0.0.1:9092"
 DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/modelguard"
+# The SASL_PLAINTEXT (PLAIN) listener `scripts/kafka.sh` opens beside the plain one, and
+# its one user: a lab credential, printed in the script and the README, not a secret.
+DEFAULT_KAFKA_SASL = "127.0.0.1:9094"
+LAB_SASL_USERNAME = "modelguard"
+LAB_SASL_PASSWORD = "modelguard-lab"
 
 
 def kafka_servers() -> str:
     return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_KAFKA
+
+
+def kafka_sasl_servers() -> str:
+    """Where the SASL listener is: KAFKA_SASL_BOOTSTRAP_SERVERS, as `kafka.sh env` prints."""
+    return os.environ.get("KAFKA_SASL_BOOTSTRAP_SERVERS") or DEFAULT_KAFKA_SASL
+
+
+def lab_sasl_credentials() -> tuple[str, str]:
+    """The SASL listener's user and password, with the scripts' overrides."""
+    return (
+        os.environ.get("MODELGUARD_KAFKA_SASL_USERNAME") or LAB_SASL_USERNAME,
+        os.environ.get("MODELGUARD_KAFKA_SASL_PASSWORD") or LAB_SASL_PASSWORD,
+    )
 
 
 def mongodb_uri() -> str:

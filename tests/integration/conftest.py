@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from modelguard.config import kafka_sasl_servers
+
 
 def require_service(name: str, host: str, port: int, timeout_s: float = 2.0) -> None:
     """Skip the test, or fail it under MODELGUARD_REQUIRE_SERVICES=1, unless host:port
@@ -39,6 +41,15 @@ def kafka_bootstrap() -> str:
     """KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092), once its first server answers."""
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or "127.0.0.1:9092"
     require_service("Kafka", *host_and_port(servers.split(",")[0], 9092))
+    return servers
+
+
+@pytest.fixture(scope="session")
+def kafka_sasl_bootstrap() -> str:
+    """The broker's SASL_PLAINTEXT listener (KAFKA_SASL_BOOTSTRAP_SERVERS, default
+    127.0.0.1:9094, which scripts/kafka.sh opens), once it answers."""
+    servers = kafka_sasl_servers()
+    require_service("Kafka's SASL listener", *host_and_port(servers.split(",")[0], 9094))
     return servers
 
 

@@ -107,7 +107,11 @@ def test_redact_hides_the_password(uri):
 
 # -- no credentials in the repository ------------------------------------------------------
 
-_PLACEHOLDERS = {"s3cret", "secret", "password", "changeme", "example", "test", "p", "x"}
+# "modelguard-lab" is the lab broker's SASL password, published on purpose (scripts/kafka.sh,
+# the README): a credential for trying SASL locally, not a secret.
+_PLACEHOLDERS = {
+    "s3cret", "secret", "password", "changeme", "example", "test", "p", "x", "modelguard-lab",
+}  # fmt: skip
 _SECRET_PATTERNS = [
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
     re.compile(r"\bAKIA[0-9A-Z]{16}\b"),  # AWS access key id

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     from modelguard.bootstrap import worker_from_env, worker_metrics
     from modelguard.config import MissingDatabase
     from modelguard.messaging.policy import POLICIES
-    from modelguard.messaging.port import BrokerError
+    from modelguard.messaging.port import AuthenticationFailedError, BrokerError
 
     _show_info_logs()
     try:
@@ -149,6 +149,11 @@ def run(args: argparse.Namespace) -> int:
             if args.report_topic:
                 process.report_to(args.report_topic)
             process.run(idle_exit_s=args.idle_exit)
+    except AuthenticationFailedError as error:
+        # Retrying cannot fix a wrong password: stop at once and say so (never the password).
+        log.error("worker %s: %s", process.name, error)
+        print(f"modelguard worker: {error}", file=sys.stderr)
+        return 1
     except BrokerError as error:
         log.error("worker %s: cannot reach Kafka: %s", process.name, error)
         return 1
@@ -193,7 +198,7 @@ class WorkerProcess:
             log.info("worker %s: %s received; finishing the record in hand", self.name, reason)
 
     def run(self, *, idle_exit_s: float | None = None) -> None:
-        from modelguard.messaging.port import BrokerError
+        from modelguard.messaging.port import AuthenticationFailedError, BrokerError
 
         if not self._initialize():
             return
@@ -204,6 +209,8 @@ class WorkerProcess:
             while not self._stopping.is_set():
                 try:
                     settled = self._member().poll_once(POLL_S)
+                except AuthenticationFailedError:
+                    raise
                 except BrokerError as error:
                     log.warning(
                         "worker %s: broker failed (%s); joining again in %.0f s",

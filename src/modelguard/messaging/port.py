@@ -15,7 +15,8 @@ It decides:
 - reading without consuming: ``Broker.scan`` reads what a topic holds outside any
   consumer group, so an operator can look at a DLQ without moving anyone's offsets;
 - the errors both adapters raise: ``CommitFailedError`` when a member commits a
-  partition it does not own, ``BrokerClosedError`` on use after close, and
+  partition it does not own, ``BrokerClosedError`` on use after close,
+  ``AuthenticationFailedError`` when the broker refuses the client's credentials, and
   ``BrokerError`` for anything else the broker refuses;
 - the bookkeeping shared by the adapters, so that they cannot drift: argument checks,
   idempotent ``close``, context managers, and a broker closing what it opened;
@@ -39,6 +40,10 @@ class BrokerError(Exception):
 class CommitFailedError(BrokerError):
     """A commit for a partition this member does not own (any more): after a rebalance,
     its new owner reads from the group's last commit, so the record will be redelivered."""
+
+
+class AuthenticationFailedError(BrokerError):
+    """The broker refused this client's credentials: trying again will not help."""
 
 
 class BrokerClosedError(BrokerError):

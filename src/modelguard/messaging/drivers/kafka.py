@@ -35,7 +35,9 @@ import kafka
 import kafka.errors
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
+from modelguard.messaging.drivers.kafka_logins import watching_logins
 from modelguard.messaging.port import (
+    AuthenticationFailedError,
     Broker,
     BrokerError,
     CommitFailedError,
@@ -152,7 +154,7 @@ class KafkaBroker(Broker):
                 log.info("connecting an admin client to %r", self)
                 # kafka-python's admin client logs its settings, password included.
                 logging.getLogger("kafka.admin.client").addFilter(_MASK_SECRETS)
-                with _translated("connect the admin client"):
+                with _connecting("connect the admin client", self._settings()):
                     self._admin = kafka.KafkaAdminClient(**self._settings())
             return self._admin
 
@@ -185,7 +187,7 @@ class KafkaBrokerProducer(Producer):
     def __init__(self, settings: dict[str, Any], timeout_s: float) -> None:
         super().__init__()
         self._timeout_s = timeout_s
-        with _translated("connect a producer"):
+        with _connecting("connect a producer", settings):
             self._producer = kafka.KafkaProducer(
                 **settings, **PRODUCER_SETTINGS, max_block_ms=int(timeout_s * 1000)
             )
@@ -213,7 +215,7 @@ class KafkaBrokerConsumer(Consumer):
         options = {**settings, **CONSUMER_SETTINGS, "group_id": group}
         if client_id:
             options["client_id"] = client_id
-        with _translated(f"join group {group!r}"):
+        with _connecting(f"join group {group!r}", settings):
             self._consumer = kafka.KafkaConsumer(**options)
             try:
                 # Partitions known before the first join: a leader that assigned without
@@ -312,6 +314,25 @@ def _translated(action: str) -> Iterator[None]:
         yield
     except kafka.errors.KafkaError as exc:
         raise BrokerError(f"could not {action}: {exc!r}") from exc
+
+
+@contextmanager
+def _connecting(action: str, settings: Mapping[str, Any]) -> Iterator[None]:
+    """Like _translated, and a refused login becomes AuthenticationFailedError."""
+    with watching_logins() as refused:
+        try:
+            yield
+        except kafka.errors.KafkaError as exc:
+            if not refused:
+                raise BrokerError(f"could not {action}: {exc!r}") from exc
+            reason = str(refused[-1].args[0] if refused[-1].args else refused[-1])
+            reason = reason.removeprefix("SaslAuthenticationFailedError: ")
+            raise AuthenticationFailedError(
+                f"Kafka at {','.join(settings['bootstrap_servers'])} refused the login of "
+                f"user {settings.get('sasl_plain_username')!r} "
+                f"({settings.get('sasl_mechanism')} over {settings.get('security_protocol')}): "
+                f"{reason}; check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            ) from exc
 
 
 def _masked(settings: Mapping[str, Any]) -> dict[str, Any]:
