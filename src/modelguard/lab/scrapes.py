@@ -1,0 +1,64 @@
+"""One embedded worker process, scraped after every attempt, as Prometheus would scrape it.
+
+A scenario result keeps each process's metrics as they stood when it stopped; an
+operator sees them over time. This run decides that time axis: the worker (one
+consumer, on the in-process broker and mongomock) handles `events` purchases until
+each has settled, and the process's metrics are read after every attempt, so the
+series shows when each signal first moved: the compilations of a model, the
+retries, and the dead letters.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from modelguard.academy.workers.allocation import AllocationWorker
+from modelguard.bootstrap import fresh_process, open_broker, worker_metrics
+from modelguard.lab.outcomes import AttemptLog
+from modelguard.lab.scenarios import clean_database, publish_events
+from modelguard.lab.seed import purchases, seed_academy
+from modelguard.messaging.consumer import Attempt, RetryingConsumer
+from modelguard.messaging.policy import POLICIES
+
+
+def scraped_run(
+    variant: str, *, events: int = 20, policy: str = "seed", timeout_s: float = 60.0
+) -> list[dict[str, float]]:
+    """The worker's metrics before its first attempt and after each one."""
+    run_id = f"scraped-{uuid.uuid4().hex[:8]}"
+    clean_database()
+    fresh_process()
+    batch = purchases(events, seed_academy(), prefix=run_id)
+    fresh_process()  # the worker starts in a process that has loaded nothing
+    worker = AllocationWorker(variant)
+    metrics = worker_metrics(worker)
+    worker.initialize()
+    log = AttemptLog([e.event_id for e in batch])
+    scrapes = [metrics.snapshot()]
+
+    def on_attempt(attempt: Attempt) -> None:
+        metrics.observe(attempt)
+        log(attempt)
+        scrapes.append(metrics.snapshot())
+
+    topic, group = f"purchases.{run_id}", f"allocation-worker.{run_id}"
+    deadline = time.monotonic() + timeout_s
+    with open_broker("memory") as bus:
+        publish_events(bus, topic, batch, partitions=4)
+        consumer = RetryingConsumer(
+            bus, topic, group, metrics.timed(worker.handle),
+            policy=POLICIES[policy], on_attempt=on_attempt,
+        )  # fmt: skip
+        try:
+            while not log.all_settled() and time.monotonic() < deadline:
+                consumer.poll_once(0.01)
+        finally:
+            consumer.close()
+    return scrapes
+
+
+def series(scrapes: list[dict[str, float]], key: str) -> list[float]:
+    """One sample's values over the scrapes; 0 before it first appears, as a counter
+    that has not been incremented yet reads in a query."""
+    return [scrape.get(key, 0.0) for scrape in scrapes]
