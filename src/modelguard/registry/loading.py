@@ -45,5 +45,6 @@ def execute_file(
         spec.loader.exec_module(module)  # noqa: MG002 -- running a file again is this module's job
     else:
         tree = transform(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
-        exec(compile(ast.fix_missing_locations(tree), str(path), "exec"), module.__dict__)
+        code = compile(ast.fix_missing_locations(tree), str(path), "exec")
+        exec(code, module.__dict__)  # noqa: MG002 -- running a file again is this module's job
     return module

@@ -62,10 +62,8 @@ class Direct(Candidate):
     def setup(self) -> None:
         # By name, not `from package import`: after fresh_process() that would hand back
         # the forgotten module objects instead of registering the models again.
-        importlib.import_module("modelguard.academy.models")  # noqa: MG002 -- once per setup
-        services = importlib.import_module(  # noqa: MG002 -- once per setup, after fresh_process
-            "modelguard.academy.services.allocation"
-        )
+        importlib.import_module("modelguard.academy.models")  # noqa: MG006 -- run for its side effect: registers the models
+        services = importlib.import_module("modelguard.academy.services.allocation")
         self.service = services.AllocationService()
         self.guard = None
         if self.idempotent:

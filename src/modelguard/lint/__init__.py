@@ -1,0 +1,68 @@
+"""Static check that model code runs once per process (``modelguard lint``).
+
+The incident behind this lab had two causes: model files registered without a
+guard, and a handler that loaded its service's build again on every retry. Each
+rule catches one of them before it ships.
+
+MG000  The file cannot be read or parsed, so nothing else in it was checked.
+MG001  A model compiled at import time without the guard. A second run of the
+       module (reload, load by path, double import) builds a new schema object,
+       and ``model(name, schema)`` raises OverwriteModelError. Accepted forms:
+       ``<r>.models.get(NAME) or <r>.model(NAME, schema)``, ``define(...)``,
+       and the one-argument lookup ``model(NAME)``. Module level includes
+       if/try/with blocks, class bodies and comprehensions; calls inside a
+       function are not judged, since whether they re-run depends on the caller.
+MG002  Module code run again inside a function (def, async def, lambda):
+       ``importlib.reload``; ``exec_module`` (the call reported, however the
+       spec was made, e.g. by ``spec_from_file_location``), ``load_module`` and
+       ``imp.load_source``; ``runpy.run_path``/``run_module``; ``exec``/``eval``
+       of compiled source (``compile(...)`` or text read from a file); and
+       ``import_module``/``__import__`` in a function that also deletes from
+       ``sys.modules``. The message says what runs again.
+MG003  A mongoengine document class (``Document``, ``DynamicDocument``, the
+       embedded variants, or a class this file derives from one) defined inside
+       a function. mongoengine silently replaces the registered class on each
+       call, and objects of the old class stop matching ``isinstance``.
+MG004  A guard whose two names differ, so it never finds what it compiles.
+       Two constants are compared by value. Other expressions are flagged only
+       when both have the same node type and differ (``ast.dump``); a constant
+       against a variable is not judged, as the lint cannot know its value.
+MG005  A call inside a function to a function, in any of the files checked,
+       whose own body runs module code again (an MG002 load, reported or
+       excused): one hop, across modules. Excusing the helper's line does not
+       excuse its callers.
+MG006  ``import_module``/``__import__`` inside a function that only reads the
+       ``sys.modules`` cache: nothing runs again, but the dependency is hidden
+       and the first call pays for the import. Milder than MG002, and said so.
+
+Not reported: loads at module level (they run once, with the module), and the
+initialize-once fix: a load in a start-up function (``__init__``,
+``initialize``, ``setup``, ``start`` and the like; see ``loads.STARTUP_FUNCTIONS``)
+whose result ends up in instance, class or module state.
+
+Names are resolved through the file's imports (``import modelguard as mg``,
+``from modelguard import model as m``, relative imports inside a package).
+A registry instance is any name assigned from a ``ModelRegistry()`` call.
+"""
+
+from modelguard.lint.findings import RULES, Finding, Suppressed
+from modelguard.lint.project import (
+    Report,
+    check_paths,
+    check_source,
+    iter_python_files,
+    lint_paths,
+    lint_source,
+)
+
+__all__ = [
+    "RULES",
+    "Finding",
+    "Report",
+    "Suppressed",
+    "check_paths",
+    "check_source",
+    "iter_python_files",
+    "lint_paths",
+    "lint_source",
+]

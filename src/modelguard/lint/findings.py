@@ -1,0 +1,65 @@
+"""What a finding is, the rules' codes, and how a ``# noqa`` comment excuses one.
+
+``# noqa: MG001`` (or ``# noqa: MG001,MG002``; a reason may follow) on the line
+a finding is reported on suppresses those codes only. A bare ``# noqa``
+suppresses nothing, so every exception names what it excuses; the text after
+the codes is kept as the reason, so a report can show what was excused and why.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+
+RULES = {
+    "MG000": "file cannot be read or parsed",
+    "MG001": "model registered at import time without the guard",
+    "MG002": "module code run again inside a function (reload, load by path, runpy, exec)",
+    "MG003": "mongoengine document defined inside a function",
+    "MG004": "guard checks one name and registers another",
+    "MG005": "call inside a function to a helper that runs module code again",
+    "MG006": "cached dynamic import inside a function (hidden dependency, first-call cost)",
+}
+
+_NOQA = re.compile(r"#\s*noqa\s*:\s*([A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    col: int  # 1-based, in characters, like ruff and flake8
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.code} {self.message}"
+
+
+@dataclass(frozen=True, order=True)
+class Suppressed:
+    """A finding a ``# noqa`` comment excused, with the reason written after the codes."""
+
+    finding: Finding
+    reason: str
+
+    def __str__(self) -> str:
+        f = self.finding
+        reason = self.reason or "(no reason given)"
+        return f"suppressed: {f.path}:{f.line}:{f.col}: {f.code} -- {reason}"
+
+
+def suppressions(source: str) -> dict[int, dict[str, str]]:
+    """Line -> {code: reason} for every ``# noqa: CODE`` comment in the source."""
+    codes: dict[int, dict[str, str]] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT and (match := _NOQA.search(token.string)):
+                reason = token.string[match.end() :].strip().lstrip("-:—– ").strip()
+                for code in re.split(r"[\s,]+", match.group(1).upper()):
+                    codes.setdefault(token.start[0], {})[code] = reason
+    except (tokenize.TokenError, SyntaxError):
+        pass  # ast accepted the file; a tokenizer quirk only costs the suppressions
+    return codes
