@@ -76,7 +76,7 @@ class LearnerPackage:
 
     def import_module(self, module: str) -> ModuleType:
         """Import one module of the package, once per process (start_process forgets it)."""
-        return importlib.import_module(f"{self.name}.{module}")  # noqa: MG002 -- per process
+        return importlib.import_module(f"{self.name}.{module}")  # noqa: MG006 -- once per process
 
     def files(self) -> list[Path]:
         """The learner's own files: the folder's modules, not its subfolders."""
