@@ -83,14 +83,24 @@ def answers(host: str, port: int, timeout_s: float = 1.0) -> bool:
     return True
 
 
+def answers_any(servers: str, default_port: int = 9092, timeout_s: float = 1.0) -> bool:
+    """Whether any of "host:port[,host:port]" accepts a TCP connection."""
+    for server in servers.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            number = int(port or default_port)
+        except ValueError:
+            continue
+        if answers(host or "127.0.0.1", number, timeout_s):
+            return True
+    return False
+
+
 def real_services() -> tuple[str, str] | None:
     """(Kafka servers, MongoDB URI) when both answer, else None."""
     servers, uri = kafka_servers(), mongodb_uri()
-    kafka_host, _, kafka_port = servers.split(",")[0].rpartition(":")
     mongo = urlsplit(uri)
-    if answers(kafka_host, int(kafka_port or 9092)) and answers(
-        mongo.hostname or "127.0.0.1", mongo.port or 27017
-    ):
+    if answers_any(servers) and answers(mongo.hostname or "127.0.0.1", mongo.port or 27017):
         return servers, uri
     return None
 

@@ -201,6 +201,29 @@ class BrokerContract:
                 batch = consumer.poll(timeout_s=0.2, max_records=2)
             assert [r.value for r in batch] == [b"0", b"1"]
 
+    def test_the_lag_counts_what_the_group_has_not_committed_past(self, broker):
+        first, second, group = self.topic(broker), self.topic(broker), unique("group")
+        with broker.producer() as producer:
+            for n in range(3):
+                producer.publish(first, b"%d" % n)
+            producer.publish(second, b"x")
+        assert broker.lag(group, first, second) == 4
+        with broker.consumer(group, [first]) as consumer:
+            consumer.commit(consume(consumer, 3, self.wait_s)[1])
+        assert broker.lag(group, first) == 1
+        assert broker.lag(group, first, second) == 2
+        assert broker.lag(group, unique("never-created")) == 0
+
+    def test_a_stable_group_counts_its_members(self, broker):
+        topic, group = self.topic(broker, partitions=2), unique("group")
+        with broker.consumer(group, [topic]) as one, broker.consumer(group, [topic]) as two:
+            deadline = time.monotonic() + self.wait_s
+            while broker.group_members(group) != 2 and time.monotonic() < deadline:
+                one.poll(timeout_s=0.1)
+                two.poll(timeout_s=0.1)
+            assert broker.group_members(group) == 2
+        assert broker.group_members(unique("nobody")) == 0
+
     def test_creating_an_existing_topic_keeps_it(self, broker):
         topic = self.topic(broker, partitions=2)
         with broker.producer() as producer:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from modelguard.lab.kafka_scenarios import run_variant_on_kafka
 from modelguard.lab.scenarios import run_variant
 
 EVENTS = 8
@@ -22,7 +21,9 @@ def on_kafka(kafka_bootstrap, mongodb_uri):
 
         def result(variant: str) -> dict:
             if variant not in results:
-                results[variant] = run_variant_on_kafka(variant, events=EVENTS, timeout_s=90)
+                results[variant] = run_variant(
+                    variant, broker="kafka", events=EVENTS, consumers=2, timeout_s=90
+                )
             return results[variant]
 
         yield result

@@ -16,11 +16,11 @@ import uuid
 
 import kafka
 import pytest
+from modelguard.lab.kafka_scenarios import fresh_database
 from prometheus_client.parser import text_string_to_metric_families
 
 from modelguard import db
 from modelguard.config import dlq_topic, run_names
-from modelguard.lab.kafka_scenarios import fresh_database
 from modelguard.lab.scenarios import publish_events
 from modelguard.lab.seed import purchases, seed_academy
 from modelguard.messaging.consumer import Headers

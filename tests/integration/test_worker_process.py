@@ -14,11 +14,11 @@ import kafka
 import pytest
 
 from modelguard import db
-from modelguard.config import retry_topic
+from modelguard.config import retry_topic, run_names
 from modelguard.entrypoints.worker import faults_argument
-from modelguard.lab.kafka_scenarios import fresh_database, run_names
-from modelguard.lab.kafka_soak import group_lag
-from modelguard.lab.scenarios import duplicate_allocations, publish_events
+from modelguard.lab.databases import fresh_database
+from modelguard.lab.outcomes import duplicate_allocations
+from modelguard.lab.scenarios import create_topics, publish_events
 from modelguard.lab.seed import purchases, seed_academy
 from modelguard.messaging.drivers.kafka import KafkaBroker
 
@@ -44,7 +44,8 @@ class Run:
 
     def publish(self, count: int):
         events = purchases(count, seed_academy(), prefix=self.run_id)
-        publish_events(self.bus, self.topic, events, partitions=4)
+        create_topics(self.bus, self.topic, partitions=4)
+        publish_events(self.bus, self.topic, events)
         return events
 
     def worker(self, *options: str) -> subprocess.Popen:
@@ -124,7 +125,7 @@ def test_a_worker_allocates_what_is_published_and_stops_cleanly_on_sigterm(run):
     assert code == 0, output
     assert "SIGTERM received" in output and "stopped" in output
     assert run.committed() == 12
-    assert group_lag(run.bootstrap, run.group, [run.topic, retry_topic(run.topic)]) == 0
+    assert run.bus.lag(run.group, run.topic, retry_topic(run.topic)) == 0
     assert run.members() == []  # it left the group rather than timing out of it
     assert duplicate_allocations(run.database) == 0
     assert "attempt 1: succeeded" in output

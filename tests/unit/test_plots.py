@@ -97,7 +97,8 @@ def test_each_attempt_has_one_outcome_and_the_final_dlq_attempt_counts_as_dead_l
         "other", "other", "dead_lettered",
     ]  # fmt: skip
     assert outcome_counts(KNOWN) == {
-        "success": 1, "injected": 1, "overwrite": 2, "other": 2, "dead_lettered": 2,
+        "success": 1, "injected": 1, "overwrite": 2, "other": 2, "crashed": 0,
+        "dead_lettered": 2,
     }  # fmt: skip
 
 
@@ -109,7 +110,8 @@ def test_outcome_counts_partition_every_real_scenario(results):
             assert counts["dead_lettered"] >= scenario["dead_lettered"]
     buggy_retry = results[0]["scenarios"][0]
     assert outcome_counts(buggy_retry) == {
-        "success": 0, "injected": 1, "overwrite": 3, "other": 0, "dead_lettered": 1,
+        "success": 0, "injected": 1, "overwrite": 3, "other": 0, "crashed": 0,
+        "dead_lettered": 1,
     }  # fmt: skip
 
 

@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from modelguard.lab.scenarios import Scenario, flood_and_replay, run_scenario, run_variant
+from modelguard.lab.scenarios.threads import ThreadsCrew
 
 logging.getLogger("modelguard").setLevel(logging.CRITICAL)
 
@@ -126,3 +127,34 @@ def test_each_worker_process_carries_the_metrics_that_show_the_incident(outcomes
         assert counted == result["attempts"]
     dead = 'modelguard_dead_letters_total{error_class="OverwriteModelError"}'
     assert sum(p.get(dead, 0) for p in buggy["metrics"]) == buggy["dead_lettered"] > 0
+
+
+def test_the_killed_attempt_counts_and_its_record_goes_to_the_new_process(outcomes):
+    result = outcomes["fixed"]["worker_restart"]
+    [killed] = [a for a in result["timeline"] if a["outcome"] == "crashed"]
+    assert result["attempts"] == result["events"] + 1
+    assert killed["consumer"].startswith("process-1.")
+    # Never committed, the record is delivered again, to the process that took over.
+    again = [a for a in result["timeline"] if a["event_id"] == killed["event_id"]][1:]
+    assert [a["outcome"] for a in again] == ["succeeded"]
+    assert again[0]["consumer"].startswith("process-2.")
+
+
+def test_a_crash_leaves_its_members_in_the_group_until_their_session_times_out(monkeypatch):
+    members_at_start = []
+    start = ThreadsCrew._start
+
+    def spy(crew):
+        members_at_start.append(crew.bus.members(crew.job.group))
+        start(crew)
+
+    monkeypatch.setattr(ThreadsCrew, "_start", spy)
+    restart = Scenario("restart", events=6, consumers=2, restart_at=0.5)
+    result = run_scenario(restart, "fixed")
+    # No member of the killed process left the group: both were in it as the new one
+    # started, and the session timeout, not a goodbye, took them out.
+    first, second = members_at_start
+    assert first == []
+    assert [m.split("-0000")[0] for m in second] == ["process-1.consumer-0", "process-1.consumer-1"]
+    assert result.processes == 2
+    assert result.succeeded == 6 and result.duplicates == 0

@@ -23,18 +23,15 @@ def _walkthrough(args: argparse.Namespace) -> int:
 
 def _scenarios(args: argparse.Namespace) -> int:
     from modelguard.config import MissingDatabase
+    from modelguard.lab.scenarios import run_variant
     from modelguard.views.tables import scenario_table
-
-    if args.broker == "kafka":
-        from modelguard.lab.kafka_scenarios import run_variant_on_kafka as run_variant
-    else:
-        from modelguard.lab.scenarios import run_variant
 
     variants = VARIANT_NAMES if args.variant == "all" else (args.variant,)
     try:
         results = [
             run_variant(
                 variant,
+                broker=args.broker,
                 events=args.events,
                 consumers=args.consumers,
                 policy=args.policy,

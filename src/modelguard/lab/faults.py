@@ -19,28 +19,45 @@ class InjectedFailure(RuntimeError):
 
 
 class WorkerCrash(BaseException):
-    """The worker process dies here; nothing after this point runs."""
+    """The worker process dies here; nothing after this point runs.
+
+    It names the attempt it killed, so that the runner can count that attempt.
+    """
+
+    def __init__(self, message: str, event_id: str | None = None, attempt: int = 0) -> None:
+        super().__init__(message)
+        self.event_id, self.attempt = event_id, attempt
 
 
 @dataclass
 class FaultPlan:
-    """Fail attempts 1..k of chosen events; crash after the Nth attempt."""
+    """Fail attempts 1..k of chosen events; crash after the Nth attempt, or the next one."""
 
     fail_attempts: Mapping[str, int] = field(default_factory=dict)
     crash_after_attempts: int | None = None
     _attempts: int = 0
+    _crash_next: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def crash_next(self) -> None:
+        """Kill the process at the end of the next attempt, whichever consumer makes it:
+        a busy process is always inside an attempt, so that is where a kill finds it."""
+        with self._lock:
+            self._crash_next = True
 
     def before_allocation(self, event_id: str, attempt: int) -> None:
         if attempt <= self.fail_attempts.get(event_id, 0):
             raise InjectedFailure(f"injected failure of attempt {attempt} of {event_id}")
 
-    def after_attempt(self) -> None:
+    def after_attempt(self, event_id: str | None = None, attempt: int = 0) -> None:
+        """The attempt is done but not yet settled: a crash here leaves it uncommitted."""
         with self._lock:
             self._attempts += 1
-            crash = self._attempts == self.crash_after_attempts
+            crash = self._crash_next or self._attempts == self.crash_after_attempts
+            self._crash_next = False
+            made = self._attempts
         if crash:
-            raise WorkerCrash(f"worker killed after {self._attempts} attempts")
+            raise WorkerCrash(f"worker killed after {made} attempts", event_id, attempt)
 
 
 NO_FAULTS = FaultPlan()

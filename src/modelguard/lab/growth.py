@@ -12,14 +12,13 @@ from collections.abc import Iterable
 
 from tqdm.auto import tqdm
 
-from modelguard.academy.workers.allocation import VARIANTS
+from modelguard.config import VARIANT_NAMES
 from modelguard.lab.scenarios import Scenario, run_scenario
-from modelguard.messaging.policy import POLICIES
 
 
 def measure_growth(
     sizes: Iterable[int] = (5, 10, 20, 40),
-    variants: Iterable[str] = tuple(VARIANTS),
+    variants: Iterable[str] = VARIANT_NAMES,
     *,
     consumers: int = 3,
     policy: str = "seed",
@@ -43,7 +42,7 @@ def measure_growth(
             Scenario("concurrent_events", events=size, consumers=consumers),
             variant,
             broker=broker,
-            policy=POLICIES[policy],
+            policy=policy,
         )
         events = max(1, result.events)
         points.append(

@@ -31,24 +31,18 @@ import kafka
 from kafka.structs import TopicPartition
 
 from modelguard.bootstrap import open_broker
-from modelguard.config import retry_topic, scripts_dir
-from modelguard.lab.kafka_scenarios import (
-    PARTITIONS,
-    ReportInbox,
-    WorkerProcesses,
-    fresh_database,
-    require_database_uri,
-    run_names,
-    worker_command,
-    worker_env,
-)
-from modelguard.lab.outcomes import AttemptLog
-from modelguard.lab.scenarios import duplicate_allocations, publish_events
+from modelguard.config import require_database_uri, retry_topic, run_names, scripts_dir
+from modelguard.lab.databases import fresh_database
+from modelguard.lab.outcomes import AttemptLog, duplicate_allocations
+from modelguard.lab.reports import ReportInbox
+from modelguard.lab.scenarios import create_topics, publish_events
 from modelguard.lab.seed import purchases, seed_academy
+from modelguard.lab.worker_processes import WorkerProcesses, worker_command, worker_env
 from modelguard.messaging.replay import replay_dead_letters
 
 log = logging.getLogger(__name__)
 
+PARTITIONS = 4
 LAG_CHECK_S = 2.0
 OUTAGE_BACKLOG = 8
 
@@ -157,14 +151,13 @@ def run_kafka_soak(
             # is down, so the outage always meets work in hand, however fast the rest went.
             held_back = events[-OUTAGE_BACKLOG:] if database_outage else []
             mark = time.monotonic()
-            publish_events(
-                bus, topic, events[: len(events) - len(held_back)], partitions=PARTITIONS
-            )
+            create_topics(bus, topic, partitions=PARTITIONS)
+            publish_events(bus, topic, events[: len(events) - len(held_back)])
             report.timings_s["publish"] = round(time.monotonic() - mark, 1)
             lag = _Lag(bus.bootstrap_servers, group, [topic, retry_topic(topic)])
 
             def publish_held_back() -> None:
-                publish_events(bus, topic, held_back, partitions=PARTITIONS)
+                publish_events(bus, topic, held_back)
 
             command = worker_command("fixed", topic, group, report_topic=reports)
             with (

@@ -1,46 +1,61 @@
 """Scenario results: what happened to every event, gathered from the consumers' reports.
 
-`AttemptLog` collects the consumers' `Attempt` reports (from several threads)
-and knows when every event has settled. `ScenarioResult` is the JSON entry of
-one scenario in DESIGN.md's contract; every number in it is counted from the
-reports and the database, never written down in advance.
+`AttemptLog` collects the consumers' `Attempt` reports (from several threads),
+knows when every event has settled, and runs an action once a given number have
+(the scenarios' restart trigger). An attempt a crash cut short is reported with
+the outcome "crashed": it counts, and it settles nothing. `ScenarioResult` is the
+JSON entry of one scenario of `modelguard scenarios --json`; every number in it
+is counted from the reports and the database, never written down in advance, and
+`duplicate_allocations` is how the database is read for work done twice.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from modelguard.messaging.consumer import Attempt
 
 TERMINAL = ("succeeded", "dead_lettered")
+CRASHED = "crashed"
 
 
 class AttemptLog:
     def __init__(self, event_ids: list[str]) -> None:
         self.event_ids = list(event_ids)
+        self._expected = frozenset(self.event_ids)
         self.attempts: list[Attempt] = []
         self._settled: set[str] = set()
         self._lock = threading.Lock()
         self._all_settled = threading.Event()
+        self._triggers: list[tuple[int, Callable[[], None]]] = []
         if not self.event_ids:
             self._all_settled.set()
 
+    def when_settled(self, count: int, action: Callable[[], None]) -> None:
+        """Run `action` once, on the reporting thread, as the `count`-th event settles."""
+        with self._lock:
+            self._triggers.append((count, action))
+
     def __call__(self, attempt: Attempt) -> None:
+        due: list[Callable[[], None]] = []
         with self._lock:
             self.attempts.append(attempt)
-            if attempt.outcome in TERMINAL and attempt.event_id is not None:
+            if attempt.outcome in TERMINAL and attempt.event_id in self._expected:
                 self._settled.add(attempt.event_id)
                 if self._settled.issuperset(self.event_ids):
                     self._all_settled.set()
+                due = [action for count, action in self._triggers if count <= len(self._settled)]
+                self._triggers = [t for t in self._triggers if t[0] > len(self._settled)]
+        for action in due:  # outside the lock: an action may report, or wait
+            action()
 
     def settled(self) -> int:
         with self._lock:
             return len(self._settled)
-
-    def wait(self, timeout_s: float) -> bool:
-        return self._all_settled.wait(timeout_s)
 
     def all_settled(self) -> bool:
         return self._all_settled.is_set()
@@ -73,7 +88,7 @@ class ScenarioResult:
     metrics: list[dict[str, float]] = field(default_factory=list)
 
     @classmethod
-    def from_log(cls, name: str, log: AttemptLog, **extra) -> ScenarioResult:
+    def from_log(cls, name: str, log: AttemptLog, **extra: Any) -> ScenarioResult:
         by_event: dict[str, list[Attempt]] = {event_id: [] for event_id in log.event_ids}
         for attempt in log.attempts:
             if attempt.event_id in by_event:
@@ -94,6 +109,17 @@ class ScenarioResult:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+def duplicate_allocations(database: Any) -> int:
+    """Allocations applied more than once: extra documents per purchase, or extra load."""
+    per_purchase = database["allocations"].aggregate(
+        [{"$group": {"_id": "$purchase_id", "n": {"$sum": 1}}}, {"$match": {"n": {"$gt": 1}}}]
+    )
+    extra_documents = sum(doc["n"] - 1 for doc in per_purchase)
+    allocations = database["allocations"].count_documents({})
+    load = sum(doc.get("load", 0) for doc in database["users"].find({"role": "trainer"}))
+    return extra_documents + max(0, load - allocations)
 
 
 def _event_outcome(event_id: str, tried: list[Attempt]) -> EventOutcome:

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from modelguard.config import VARIANT_NAMES
 from modelguard.lab.faults import FaultPlan
+from modelguard.lab.outcomes import duplicate_allocations
 from modelguard.messaging.events import PurchaseCreated
 
 
@@ -33,6 +35,19 @@ class WorkerUnderTest:
     name: str
     make: Callable[[FaultPlan], ScenarioWorker]  # called once per worker process
     duplicates: Callable[[Any], int]  # the scenario's database -> records applied twice
+
+
+def allocation_worker(variant: str) -> WorkerUnderTest:
+    """The allocation worker of one variant, as the runner's worker under test."""
+    if variant not in VARIANT_NAMES:
+        raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANT_NAMES)}")
+
+    def make(faults: FaultPlan) -> ScenarioWorker:
+        from modelguard.academy.workers.allocation import AllocationWorker
+
+        return AllocationWorker(variant, faults=faults)
+
+    return WorkerUnderTest(variant, make, duplicate_allocations)
 
 
 def duplicates_per_key(collection: str, key: str) -> Callable[[Any], int]:

@@ -18,6 +18,8 @@ It decides:
   partition it does not own, ``BrokerClosedError`` on use after close,
   ``AuthenticationFailedError`` when the broker refuses the client's credentials, and
   ``BrokerError`` for anything else the broker refuses;
+- the two questions a runner asks about a group: how many members it has once it is
+  stable (``group_members``), and how many records it has not committed past (``lag``);
 - the bookkeeping shared by the adapters, so that they cannot drift: argument checks,
   idempotent ``close``, context managers, and a broker closing what it opened;
 - nothing about any one broker: the drivers (``messaging.drivers``) implement this port,
@@ -266,6 +268,21 @@ class Broker(_Closable):
         _check_name("topic", topic)
         return self._scan(topic, timeout_s)
 
+    def group_members(self, group: str) -> int:
+        """Members of ``group`` once it is stable (no rebalance under way), else 0."""
+        self._check_open()
+        _check_name("group", group)
+        return self._group_members(group)
+
+    def lag(self, group: str, *topics: str) -> int:
+        """Records of ``topics`` that ``group`` has not committed past, over all partitions;
+        a topic that does not exist has none."""
+        self._check_open()
+        _check_name("group", group)
+        for name in topics:
+            _check_name("topic", name)
+        return self._lag(group, topics)
+
     def _track(self, opened: _C) -> _C:
         with self._opened_lock:
             self._opened = [o for o in self._opened if not o.closed]
@@ -300,6 +317,12 @@ class Broker(_Closable):
 
     @abstractmethod
     def _scan(self, topic: str, timeout_s: float) -> Iterator[Record]: ...
+
+    @abstractmethod
+    def _group_members(self, group: str) -> int: ...
+
+    @abstractmethod
+    def _lag(self, group: str, topics: tuple[str, ...]) -> int: ...
 
 
 def _check_type(condition: bool, message: str) -> None:

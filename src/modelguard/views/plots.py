@@ -45,6 +45,7 @@ OUTCOMES: dict[str, Look] = {
     "injected": Look("injected failure, retried", "#f2a900", "^"),
     "overwrite": Look("OverwriteModelError, retried", "#c62828", "X"),
     "other": Look("other error, retried", "#8e8e8e", "D"),
+    "crashed": Look("worker killed mid-attempt", "#6a3d9a", "P"),
     "dead_lettered": Look("dead-lettered (final attempt)", "#1c1c1c", "s", hatch="///"),
 }
 VARIANTS: dict[str, Look] = {
@@ -72,12 +73,16 @@ STYLE = {
 }
 
 
+# Outcomes the legend shows only when some attempt had them.
+_SHOWN_IF_PRESENT = ("other", "crashed")
+
+
 def attempt_outcome(attempt: Mapping) -> str:
     """The outcome key of one timeline entry."""
     if attempt["outcome"] == "succeeded":
         return "success"
-    if attempt["outcome"] == "dead_lettered":
-        return "dead_lettered"
+    if attempt["outcome"] in ("dead_lettered", "crashed"):
+        return str(attempt["outcome"])
     return {"InjectedFailure": "injected", "OverwriteModelError": "overwrite"}.get(
         attempt.get("error_class") or "", "other"
     )
@@ -119,7 +124,7 @@ def retry_outcomes(results: Mapping | Sequence[Mapping], fig: Figure | None = No
         for ax in axes[::columns]:
             ax.set_ylabel("attempts per event")
         fig.suptitle("Retry outcomes per scenario: attempts per event, by outcome")
-        keys = [key for key in OUTCOMES if key != "other" or "other" in present]
+        keys = [key for key in OUTCOMES if key not in _SHOWN_IF_PRESENT or key in present]
         fig.legend(
             handles=[_patch(key) for key in keys],
             loc="outside lower center",

@@ -112,7 +112,7 @@ class AllocationWorker:
             self._guard.mark(event.event_id)
             return "allocated" if result.created else "duplicate"
         finally:
-            self.faults.after_attempt()
+            self.faults.after_attempt(event.event_id, attempt)
 
     def handle(self, event: PurchaseCreated, attempt: int = 1) -> str:
         """The consumer's handler: `allocate_trainer`."""

@@ -18,7 +18,7 @@ import mongoengine
 from modelguard.academy.workers.allocation import VARIANTS as VARIANTS_BY_NAME
 from modelguard.academy.workers.allocation import AllocationWorker
 from modelguard.bootstrap import open_broker
-from modelguard.lab.scenarios import publish_events
+from modelguard.lab.scenarios import create_topics, publish_events
 from modelguard.messaging.consumer import RetryingConsumer
 from modelguard.messaging.idempotency import COLLECTION, IdempotencyGuard
 
@@ -111,7 +111,8 @@ class ThroughBroker(Candidate):
 
     def stage(self, events: list) -> None:
         self.bus = open_broker("memory")
-        publish_events(self.bus, "bench", events, partitions=4)
+        create_topics(self.bus, "bench", partitions=4)
+        publish_events(self.bus, "bench", events)
         self.consumer = RetryingConsumer(self.bus, "bench", "bench", self.worker.allocate_trainer,
                                          on_attempt=self._count)  # fmt: skip
         self._target = sum(self.outcomes.values()) + len(events)

@@ -137,7 +137,7 @@ class _Attempts:
             self._errors.append(error)
             raise
         finally:
-            self._faults.after_attempt()
+            self._faults.after_attempt(event.event_id, attempt)
 
 
 def _class_names(error: BaseException) -> set[str]:

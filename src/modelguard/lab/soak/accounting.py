@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from modelguard.lab.scenarios import duplicate_allocations
+from modelguard.lab.outcomes import duplicate_allocations
 from modelguard.lab.soak.records import PROCESSED, RECORD_ID, Outgoing
 from modelguard.messaging.consumer import Attempt, Headers
 

@@ -10,7 +10,7 @@ run quadratic.
 from __future__ import annotations
 
 from modelguard.bootstrap import fresh_process
-from modelguard.lab.scenarios import clean_database
+from modelguard.lab.databases import clean_database
 from modelguard.lab.seed import seed_academy
 from modelguard.messaging.idempotency import COLLECTION
 

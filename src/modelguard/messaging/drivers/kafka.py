@@ -175,6 +175,33 @@ class KafkaBroker(Broker):
         finally:
             reader.close(autocommit=False)
 
+    def _group_members(self, group: str) -> int:
+        admin = self._admin_client()
+        try:
+            described = admin.describe_groups([group]).get(group, {})
+        except kafka.errors.KafkaError:  # no coordinator until the first member joins
+            return 0
+        if described.get("group_state") != "Stable":
+            return 0
+        return len(described.get("members", ()))
+
+    def _lag(self, group: str, topics: tuple[str, ...]) -> int:
+        # A consumer that never subscribes only reads offsets: it does not join the group.
+        with _translated(f"read the offsets of group {group!r}"):
+            reader = kafka.KafkaConsumer(
+                **self._settings(), group_id=group, enable_auto_commit=False
+            )
+            try:
+                partitions = [
+                    TopicPartition(topic, p)
+                    for topic in topics
+                    for p in sorted(reader.partitions_for_topic(topic) or ())
+                ]
+                ends = reader.end_offsets(partitions)
+                return sum(max(0, ends[tp] - (reader.committed(tp) or 0)) for tp in partitions)
+            finally:
+                reader.close(autocommit=False)
+
     def _release(self) -> None:
         with self._admin_lock:
             admin, self._admin = self._admin, None

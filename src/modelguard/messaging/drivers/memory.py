@@ -125,13 +125,6 @@ class MemoryBroker(Broker):
         with self._cond:
             return sorted(self._group(group).members)
 
-    def lag(self, group: str, topic: str) -> int:
-        """Records of ``topic`` the group has not committed past, over all partitions."""
-        with self._cond:
-            committed = self._group(group).committed
-            logs = enumerate(self._topics.get(topic, ()))
-            return sum(len(log) - committed.get((topic, p), 0) for p, log in logs)
-
     # -- the port --
 
     def _create_topic(self, name: str, partitions: int) -> None:
@@ -140,6 +133,20 @@ class MemoryBroker(Broker):
 
     def _producer(self) -> Producer:
         return MemoryProducer(self)
+
+    def _group_members(self, group: str) -> int:
+        # Joins and leaves rebalance at once, under the lock: the group is always stable.
+        with self._cond:
+            return len(self._group(group).members)
+
+    def _lag(self, group: str, topics: tuple[str, ...]) -> int:
+        with self._cond:
+            committed = self._group(group).committed
+            return sum(
+                len(log) - committed.get((topic, p), 0)
+                for topic in topics
+                for p, log in enumerate(self._topics.get(topic, ()))
+            )
 
     def _consumer(self, group: str, topics: tuple[str, ...], client_id: str | None) -> Consumer:
         member_id = f"{client_id or 'consumer'}-{next(self._member_numbers):06d}"

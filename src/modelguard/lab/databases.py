@@ -1,0 +1,37 @@
+"""Where a lab run keeps its data.
+
+- `clean_database`: the embedded runs share one database (mongomock, or the server
+  MONGODB_URI names), emptied at the start of each run;
+- `fresh_database`: a run whose workers are separate processes gets a database of
+  its own on the real server, so that runs never see each other's data; the caller
+  drops it afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mongoengine
+
+from modelguard import db
+
+DATABASE = "modelguard_scenarios"
+
+
+def clean_database() -> Any:
+    """mongoengine connected to an empty DATABASE; returns its handle."""
+    database = db.connect(db=DATABASE)
+    database.client.drop_database(DATABASE)
+    return mongoengine.get_db()
+
+
+def fresh_database(uri: str, name: str) -> Any:
+    """mongoengine connected to an empty database `name` on the server of `uri`."""
+    database = db.connect(db.with_database(uri, name))
+    database.client.drop_database(name)
+    return database
+
+
+def run_database_name(run_id: str) -> str:
+    """A database name for run `run_id` that every MongoDB-wire server accepts."""
+    return f"mg_{run_id.replace('-', '_')}"

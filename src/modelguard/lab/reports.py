@@ -1,0 +1,88 @@
+"""Reading what worker processes report: every attempt, and each process's model counts.
+
+Worker processes started with --report-topic publish each attempt as JSON, with
+their process's compilations and service loads (`entrypoints.worker.Report`).
+`ReportInbox` reads that topic into one AttemptLog or several. It takes each record
+once, by offset, even when a rebalance (a broker restart) makes its consumer read
+some again, and keeps each process's latest counts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections import Counter
+
+from modelguard.lab.outcomes import AttemptLog
+from modelguard.messaging.consumer import Attempt
+from modelguard.messaging.port import Broker, BrokerError
+
+log = logging.getLogger(__name__)
+
+
+class ReportInbox:
+    def __init__(self, bus: Broker, topic: str, *logs: AttemptLog) -> None:
+        self.bus, self.topic, self.logs = bus, topic, list(logs)
+        self._counts: dict[str, tuple[dict[str, int], int]] = {}
+        self._seen: dict[int, int] = {}
+        self._group = f"report-reader.{uuid.uuid4().hex[:8]}"
+        self._consumer = bus.consumer(self._group, [topic])
+
+    def read(self, timeout_s: float = 0.2) -> int:
+        """Take what arrived within `timeout_s`; returns how many attempts were new."""
+        try:
+            records = self._consumer.poll(timeout_s)
+        except BrokerError as error:
+            log.warning("report reader: %s; joining again", error)
+            self._reopen()
+            return 0
+        attempts = 0
+        for record in records:
+            if record.offset <= self._seen.get(record.partition, -1):
+                continue
+            self._seen[record.partition] = record.offset
+            report = json.loads(record.value)
+            self._counts[report["process"]] = (report["compilations"], report["service_loads"])
+            if report["kind"] == "attempt":
+                attempt = Attempt(**report["attempt"])
+                for attempt_log in self.logs:
+                    attempt_log(attempt)
+                attempts += 1
+        if records:
+            try:
+                self._consumer.commit(records[-1])
+            except BrokerError:
+                pass  # the offsets seen above keep a re-read from counting twice
+        return attempts
+
+    def compilations(self) -> Counter[str]:
+        """Per model, the most compilations any one process asked for."""
+        total: Counter[str] = Counter()
+        for compiled, _ in self._counts.values():
+            total |= Counter(compiled)
+        return total
+
+    def service_loads(self) -> int:
+        return sum(loads for _, loads in self._counts.values())
+
+    def _reopen(self) -> None:
+        try:
+            self._consumer.close()
+        except BrokerError:
+            pass
+        try:
+            self._consumer = self.bus.consumer(self._group, [self.topic])
+        except BrokerError as error:
+            log.warning("report reader: cannot join yet: %s", error)
+            time.sleep(1.0)
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    def __enter__(self) -> ReportInbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,143 @@
+"""The incident's recovery, end to end: flood the DLQ, deploy the fix, replay the DLQ.
+
+The buggy worker floods the DLQ (`flood_dead_letters` leaves it there, for the DLQ
+tools to read); the fix is deployed (a new process of the fixed worker); the DLQ is
+replayed to the original topic, all of it or only some error classes; every replayed
+event must now succeed, with no allocation made twice. It runs through the scenarios'
+executors, so the embedded run and a run on Kafka are one experiment.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from modelguard.bootstrap import fresh_process
+from modelguard.config import dlq_topic, run_names
+from modelguard.lab.databases import clean_database
+from modelguard.lab.outcomes import AttemptLog, ScenarioResult, duplicate_allocations
+from modelguard.lab.scenarios.executor import Executor, Job, World, open_executor
+from modelguard.lab.scenarios.runner import create_topics, drive, publish_events, wait_for_members
+from modelguard.lab.seed import purchases, seed_academy
+from modelguard.messaging.drivers.memory import MemoryBroker
+from modelguard.messaging.events import PurchaseCreated, parse_event
+from modelguard.messaging.port import Broker
+from modelguard.messaging.replay import error_class, plan_replay, replay_dead_letters, selected
+
+
+@dataclass
+class Flood:
+    """What the buggy worker left: the topic, its group, what happened to each event,
+    and the database."""
+
+    topic: str
+    group: str
+    result: ScenarioResult
+    database: Any
+
+
+def flood_dead_letters(
+    bus: Broker,
+    *,
+    events: int = 20,
+    consumers: int = 3,
+    topic: str | None = None,
+    timeout_s: float = 120.0,
+) -> Flood:
+    """Run the buggy worker over `events` new purchases on the memory broker `bus` until
+    each has settled: the DLQ the incident left. `topic` defaults to a new name."""
+    from modelguard.lab.scenarios.threads import MemoryWorld, ThreadsExecutor
+
+    if not isinstance(bus, MemoryBroker):
+        raise TypeError(f"the flood runs its workers as threads, on a memory broker: {bus!r}")
+    run_id = f"flood-{uuid.uuid4().hex[:8]}"
+    fresh_process()
+    world = MemoryWorld(run_id, bus, clean_database())
+    default_topic, group, _ = run_names(run_id)
+    batch = purchases(events, seed_academy(), prefix=run_id)
+    return _flood(ThreadsExecutor(), world, topic or default_topic, group, batch, consumers,
+                  time.monotonic() + timeout_s)  # fmt: skip
+
+
+def flood_and_replay(
+    events: int = 20,
+    consumers: int = 3,
+    timeout_s: float = 120.0,
+    *,
+    broker: str = "memory",
+    only: Collection[str] | None = None,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """The buggy worker floods the DLQ, the fixed one takes over, the DLQ is replayed
+    (only the error classes in `only`, when given). With `dry_run`, the replay is only
+    planned, and nothing is replayed."""
+    run_id = f"replay-{uuid.uuid4().hex[:8]}"
+    topic, group, _ = run_names(run_id)
+    deadline = time.monotonic() + timeout_s
+    with open_executor(broker) as executor, executor.world(run_id) as world:
+        batch = purchases(events, seed_academy(), prefix=run_id)
+        flood = _flood(executor, world, topic, group, batch, consumers, deadline)
+        flooded = flood.result
+        if dry_run:
+            plan = plan_replay(world.bus, topic, only=only)
+            return {
+                "events": events,
+                "dead_lettered_before": flooded.dead_lettered,
+                "errors_before": flooded.errors,
+                "dry_run": True,
+                "would_replay": plan.replayed,
+                "would_skip": dict(plan.skip),
+            }
+        # The events the replay will put back, which the fixed worker must then settle.
+        chosen = [parse_event(r.value).event_id
+                  for r in world.bus.scan(dlq_topic(topic)) if selected(r, only)]  # fmt: skip
+        after = AttemptLog(chosen)
+        skipped: Counter[str] = Counter()
+        # Deploy the fix: a new process of the fixed worker, then the replay.
+        with executor.crew(world, Job("fixed", "seed", topic, group), after) as crew:
+            crew.launch(consumers)
+            wait_for_members(world.bus, group, consumers, crew, deadline)
+            # The first poll on Kafka includes joining the group: wait longer than that.
+            replayed = replay_dead_letters(
+                world.bus, topic, group=f"replayer.{group}", only=only,
+                idle_timeout_s=1.0 if broker == "memory" else 10.0,
+                on_skip=lambda record: skipped.update([error_class(record)]),
+            )  # fmt: skip
+            drive(crew, after, deadline, run_id)
+        recovered = ScenarioResult.from_log("replay", after, duplicates=0, compilations={})
+        return {
+            "events": events,
+            "dead_lettered_before": flooded.dead_lettered,
+            "replayed": replayed,
+            "skipped": dict(skipped),
+            "succeeded_after_replay": recovered.succeeded,
+            "dead_lettered_after_replay": recovered.dead_lettered,
+            "allocations": world.database["allocations"].count_documents({}),
+            "duplicates": duplicate_allocations(world.database),
+            "errors_before": flooded.errors,
+            "errors_after": recovered.errors,
+        }
+
+
+def _flood(
+    executor: Executor,
+    world: World,
+    topic: str,
+    group: str,
+    batch: Sequence[PurchaseCreated],
+    consumers: int,
+    deadline: float,
+) -> Flood:
+    create_topics(world.bus, topic, partitions=max(4, 2 * consumers))
+    flood = AttemptLog([e.event_id for e in batch])
+    with executor.crew(world, Job("buggy", "seed", topic, group), flood) as crew:
+        crew.launch(consumers)
+        wait_for_members(world.bus, group, consumers, crew, deadline)
+        publish_events(world.bus, topic, batch)
+        drive(crew, flood, deadline, world.run_id)
+    result = ScenarioResult.from_log("flood", flood, duplicates=0, compilations={})
+    return Flood(topic, group, result, world.database)
