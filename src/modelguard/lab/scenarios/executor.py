@@ -139,6 +139,6 @@ def open_executor(broker: str) -> Executor:
         module_name, _, class_name = EXECUTORS[broker].partition(":")
     except KeyError:
         raise ValueError(f"unknown broker {broker!r}; choose from {', '.join(EXECUTORS)}") from None
-    module = importlib.import_module(module_name)  # noqa: MG002 -- cached executor lookup
+    module = importlib.import_module(module_name)  # noqa: MG006 -- cached executor lookup
     executor: Executor = getattr(module, class_name)()
     return executor
