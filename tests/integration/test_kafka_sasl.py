@@ -14,8 +14,9 @@ import pytest
 
 from modelguard import db
 from modelguard.config import lab_sasl_credentials, run_names
-from modelguard.lab.kafka_scenarios import fresh_database
-from modelguard.lab.scenarios import duplicate_allocations, publish_events
+from modelguard.lab.databases import fresh_database
+from modelguard.lab.outcomes import duplicate_allocations
+from modelguard.lab.scenarios import create_topics, publish_events
 from modelguard.lab.seed import purchases, seed_academy
 from modelguard.messaging.drivers.kafka import KafkaBroker
 
@@ -64,7 +65,8 @@ def test_a_worker_logs_in_over_sasl_plain_and_allocates_what_is_published(
     topic, group, _ = run_names(f"sasl-{uuid.uuid4().hex[:8]}")
     with KafkaBroker.from_env(env, timeout_s=20) as bus:  # this side logs in too
         events = purchases(6, seed_academy(), prefix=topic)
-        publish_events(bus, topic, events, partitions=2)
+        create_topics(bus, topic, partitions=2)
+        publish_events(bus, topic, events)
         process = worker(env, topic, group)
         deadline = time.monotonic() + WAIT_S
         while documents["allocations"].count_documents({}) < len(events):

@@ -16,12 +16,12 @@ import uuid
 
 import kafka
 import pytest
-from modelguard.lab.kafka_scenarios import fresh_database
 from prometheus_client.parser import text_string_to_metric_families
 
 from modelguard import db
 from modelguard.config import dlq_topic, run_names
-from modelguard.lab.scenarios import publish_events
+from modelguard.lab.databases import fresh_database
+from modelguard.lab.scenarios import create_topics, publish_events
 from modelguard.lab.seed import purchases, seed_academy
 from modelguard.messaging.consumer import Headers
 from modelguard.messaging.drivers.kafka import KafkaBroker
@@ -98,7 +98,8 @@ class Run:
 
     def publish(self, count: int, *, malformed: int = 0):
         events = purchases(count, seed_academy(), prefix=self.run_id)
-        publish_events(self.bus, self.topic, events, partitions=4)
+        create_topics(self.bus, self.topic, partitions=4)
+        publish_events(self.bus, self.topic, events)
         with self.bus.producer() as producer:
             self.published = [
                 producer.publish(self.topic, b"{not json %d" % n, key=b"bad-%d" % n)

@@ -15,8 +15,9 @@ import uuid
 
 from modelguard.academy.workers.allocation import AllocationWorker
 from modelguard.bootstrap import fresh_process, open_broker, worker_metrics
+from modelguard.lab.databases import clean_database
 from modelguard.lab.outcomes import AttemptLog
-from modelguard.lab.scenarios import clean_database, publish_events
+from modelguard.lab.scenarios import create_topics, publish_events
 from modelguard.lab.seed import purchases, seed_academy
 from modelguard.messaging.consumer import Attempt, RetryingConsumer
 from modelguard.messaging.policy import POLICIES
@@ -45,7 +46,8 @@ def scraped_run(
     topic, group = f"purchases.{run_id}", f"allocation-worker.{run_id}"
     deadline = time.monotonic() + timeout_s
     with open_broker("memory") as bus:
-        publish_events(bus, topic, batch, partitions=4)
+        create_topics(bus, topic, partitions=4)
+        publish_events(bus, topic, batch)
         consumer = RetryingConsumer(
             bus, topic, group, metrics.timed(worker.handle),
             policy=POLICIES[policy], on_attempt=on_attempt,
