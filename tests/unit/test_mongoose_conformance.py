@@ -34,6 +34,11 @@ Mongoose registry tests that do not apply, and why:
 - test/connection.test.js, "deleteModel()" and "allows overwriting models
   (gh-9406)", their `'deleteModel'` and `'model'` events: the registry emits no
   events (ported without them).
+
+Where Mongoose's two levels disagree, the registry takes one side, and says so
+in `modelguard.registry.model_registry`: a per-call `overwrite=` wins as on a
+connection (not the top level's global-wins), and an overwrite replaces what
+lookups return as at the top level (a connection keeps its first model).
 """
 
 from __future__ import annotations

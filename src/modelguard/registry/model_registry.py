@@ -11,8 +11,11 @@ compilation means:
 - Overwriting follows Mongoose's `Connection.model`: a per-call `overwrite=`
   wins whenever it is given, and the registry-wide `overwrite_models` decides
   otherwise. (The top-level `mongoose.model` lets a global `false` beat a
-  per-call `true`; that quirk is not copied.) One-argument lookups never
-  compile, whatever the setting (Mongoose gh-12359).
+  per-call `true`; that quirk is not copied.) An overwrite replaces the model
+  that lookups return, as `mongoose.model` does; a Mongoose connection returns
+  the new model but keeps answering lookups with the first one, which is not
+  copied either. One-argument lookups never compile, whatever the setting
+  (Mongoose gh-12359).
 - `model_names()` lists the names in registration order; an overwritten model
   keeps its place, a deleted and recompiled one moves to the end.
 - `delete_model(name)` forgets one model and raises `MissingSchemaError` for
