@@ -74,3 +74,13 @@ def test_settings_other_than_security_are_refused():
 def test_constructing_and_closing_a_broker_does_not_connect():
     # Port 1 never answers: any connection attempt would raise or hang.
     KafkaBroker("127.0.0.1:1").close()
+
+
+def test_the_session_timeout_comes_from_the_environment_with_heartbeats_to_match():
+    broker = KafkaBroker.from_env({"KAFKA_SESSION_TIMEOUT_MS": "6000"})
+    assert broker._group_settings == {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
+    short = KafkaBroker("127.0.0.1:1", session_timeout_ms=1500)
+    assert short._group_settings == {"session_timeout_ms": 1500, "heartbeat_interval_ms": 500}
+    assert KafkaBroker.from_env({})._group_settings == {}
+    with pytest.raises(ValueError):
+        KafkaBroker("127.0.0.1:1", session_timeout_ms=0)

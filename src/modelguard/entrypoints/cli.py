@@ -129,6 +129,14 @@ def _dlq_inspect(args: argparse.Namespace) -> int:
 
 
 def _soak(args: argparse.Namespace) -> int:
+    if args.zombies:
+        if args.broker != "kafka":
+            print("modelguard soak: --zombies needs --broker kafka (real worker processes "
+                  "to freeze)", file=sys.stderr)  # fmt: skip
+            return 2
+        from modelguard.lab import zombie
+
+        return zombie.main(args)
     if args.broker == "kafka":
         from modelguard.lab import kafka_soak
 
@@ -226,6 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--records", type=_positive, default=10_000, help="10,000 by default; 2,000 suits kafka"
     )
     soak.add_argument("--kills", type=_non_negative, default=0, help="worker deaths to inject")
+    soak.add_argument(
+        "--zombies",
+        type=_non_negative,
+        default=0,
+        help="on kafka: instead of the soak, freeze a worker mid-record past its session "
+        "timeout this many times, and count what the group does about it",
+    )
     soak.add_argument("--seed", type=int, default=0, help="names the stream of records")
     soak.add_argument("--json", action="store_true")
     soak.set_defaults(run=_soak)

@@ -10,7 +10,9 @@ It decides:
   leaves and a new one joins, so the records in hand are redelivered, never skipped;
 - reports: every Attempt is logged (never with the URI's password) and, with
   --report-topic, published as JSON with the process's model compilations and
-  service loads, so that a runner in another process can count outcomes;
+  service loads, so that a runner in another process can count outcomes, and so is
+  every record the broker would not let it settle (`handed_back`: a commit refused
+  after the group moved the partition on);
 - metrics: every attempt and handler call is counted into this process's
   `WorkerMetrics`, observed through the consumer's `on_attempt` and a handler
   wrapper; with --metrics-port, Prometheus scrapes them at /metrics (port 0 takes
@@ -57,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH_OR_JSON",
         type=faults_from_argument,
         help='injected failures, as JSON or a JSON file: {"fail_attempts": {"EVENT_ID": K}} '
-        "fails attempts 1..K of that event",
+        'fails attempts 1..K of that event; {"stall_s": {"EVENT_ID": S}} holds its first '
+        "attempt S seconds before allocating",
     )
     parser.add_argument(
         "--report-topic", metavar="TOPIC", help="also publish every attempt as JSON here"
@@ -83,9 +86,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def faults_argument(fail_attempts: Mapping[str, int]) -> str:
-    """The --faults value that fails attempts 1..k of each event in `fail_attempts`."""
-    return json.dumps({"fail_attempts": {e: k for e, k in fail_attempts.items() if k}})
+def faults_argument(
+    fail_attempts: Mapping[str, int], stall_s: Mapping[str, float] | None = None
+) -> str:
+    """The --faults value that fails attempts 1..k of each event in `fail_attempts` and
+    holds attempt 1 of each event in `stall_s` for that many seconds."""
+    plan: dict[str, dict] = {"fail_attempts": {e: k for e, k in fail_attempts.items() if k}}
+    if stall_s:
+        plan["stall_s"] = dict(stall_s)
+    return json.dumps(plan)
 
 
 def faults_from_argument(text: str):
@@ -98,15 +107,21 @@ def faults_from_argument(text: str):
         message = f"cannot read a fault plan from {text!r}: {error}"
         raise argparse.ArgumentTypeError(message) from None
     fail = data.get("fail_attempts") if isinstance(data, dict) else None
-    valid = isinstance(fail, dict) and all(
-        isinstance(k, str) and isinstance(n, int) and n >= 0 for k, n in fail.items()
-    )
-    if not valid or set(data) != {"fail_attempts"}:
-        raise argparse.ArgumentTypeError(
-            'a fault plan is {"fail_attempts": {"EVENT_ID": ATTEMPTS, ...}}; '
-            "crashes are a SIGKILL from outside"
+    stall = data.get("stall_s", {}) if isinstance(data, dict) else None
+    valid = (
+        isinstance(fail, dict)
+        and all(isinstance(k, str) and isinstance(n, int) and n >= 0 for k, n in fail.items())
+        and isinstance(stall, dict)
+        and all(
+            isinstance(k, str) and isinstance(s, int | float) and s >= 0 for k, s in stall.items()
         )
-    return FaultPlan(fail_attempts=fail)
+    )
+    if not valid or not set(data) <= {"fail_attempts", "stall_s"}:
+        raise argparse.ArgumentTypeError(
+            'a fault plan is {"fail_attempts": {"EVENT_ID": ATTEMPTS, ...}, '
+            '"stall_s": {"EVENT_ID": SECONDS, ...}}; crashes are a SIGKILL from outside'
+        )
+    return FaultPlan(fail_attempts=fail, stall_s=stall)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -252,7 +267,8 @@ class WorkerProcess:
                 handler = self.metrics.timed(handler)
             self._consumer = RetryingConsumer(
                 self.broker, self.topic, self.group, handler,
-                policy=self.policy, on_attempt=self._on_attempt, name=self.name,
+                policy=self.policy, on_attempt=self._on_attempt,
+                on_handed_back=self._on_handed_back, name=self.name,
             )  # fmt: skip
             if self._stopping.is_set():  # a signal arrived while it was joining
                 self._consumer.stop()
@@ -267,6 +283,26 @@ class WorkerProcess:
                 consumer.close()
             except BrokerError as error:
                 log.warning("worker %s: could not leave the group cleanly: %s", self.name, error)
+
+    def _on_handed_back(self, record, error) -> None:
+        """The broker refused to let this member settle `record`: a commit refused after
+        the group moved the partition on (a zombie waking up), or a failed publish."""
+        from modelguard.messaging.events import MalformedEvent, parse_event
+
+        try:
+            event_id = parse_event(record.value).event_id
+        except MalformedEvent:
+            event_id = None
+        where = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+        log.warning(
+            "worker %s: %s[%d]@%d handed back to the group (%s)",
+            self.name, record.topic, record.partition, record.offset, type(error).__name__,
+        )  # fmt: skip
+        if self._report is not None:
+            self._report.send(
+                "handed_back",
+                record={**where, "event_id": event_id, "error_class": type(error).__name__},
+            )  # fmt: skip
 
     def _on_attempt(self, attempt) -> None:
         if self.metrics is not None:
@@ -291,7 +327,7 @@ class Report:
         self.topic, self.process = topic, process
         self._producer = broker.producer()
 
-    def send(self, kind: str, attempt: dict | None = None) -> None:
+    def send(self, kind: str, attempt: dict | None = None, record: dict | None = None) -> None:
         from modelguard import registry
         from modelguard.messaging.port import BrokerError
 
@@ -299,6 +335,7 @@ class Report:
             "kind": kind,
             "process": self.process.name,
             "attempt": attempt,
+            "record": record,
             "compilations": dict(registry.compilations),
             "service_loads": self.process.worker.build.loads,
         }

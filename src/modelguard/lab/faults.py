@@ -1,17 +1,23 @@
-"""Fault injection for the scenarios: failures and crashes at chosen attempts.
+"""Fault injection for the scenarios: failures, stalls and crashes at chosen attempts.
 
 The scenario runner hands a `FaultPlan` to the worker; the worker itself has
 no idea which scenario it runs in. An injected failure is an ordinary
 exception, retried like any other. A crash is a `BaseException`, so no
 handler catches it: like a killed process, it leaves the record in hand
-uncommitted.
+uncommitted. A stall holds the first delivery of an event in the handler, after the
+idempotency guard's check and before the allocation: the zombie drill's window to
+freeze the worker mid-record.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
 
 
 class InjectedFailure(RuntimeError):
@@ -31,9 +37,11 @@ class WorkerCrash(BaseException):
 
 @dataclass
 class FaultPlan:
-    """Fail attempts 1..k of chosen events; crash after the Nth attempt, or the next one."""
+    """Fail attempts 1..k of chosen events; stall attempt 1 of others for some seconds;
+    crash after the Nth attempt, or the next one."""
 
     fail_attempts: Mapping[str, int] = field(default_factory=dict)
+    stall_s: Mapping[str, float] = field(default_factory=dict)
     crash_after_attempts: int | None = None
     _attempts: int = 0
     _crash_next: bool = False
@@ -46,6 +54,9 @@ class FaultPlan:
             self._crash_next = True
 
     def before_allocation(self, event_id: str, attempt: int) -> None:
+        if attempt == 1 and self.stall_s.get(event_id, 0) > 0:
+            log.info("stalling %s for %.1f s", event_id, self.stall_s[event_id])
+            time.sleep(self.stall_s[event_id])
         if attempt <= self.fail_attempts.get(event_id, 0):
             raise InjectedFailure(f"injected failure of attempt {attempt} of {event_id}")
 

@@ -2,7 +2,8 @@
 
 Worker processes started with --report-topic publish each attempt as JSON, with
 their process's compilations and service loads (`entrypoints.worker.Report`).
-`ReportInbox` reads that topic into one AttemptLog or several. It takes each record
+`ReportInbox` reads that topic into one AttemptLog or several, and keeps the records
+a worker reported it was not let settle (a commit refused after a rebalance). It takes each record
 once, by offset, even when a rebalance (a broker restart) makes its consumer read
 some again, and keeps each process's latest counts.
 """
@@ -27,6 +28,7 @@ class ReportInbox:
         self.bus, self.topic, self.logs = bus, topic, list(logs)
         self._counts: dict[str, tuple[dict[str, int], int]] = {}
         self._seen: dict[int, int] = {}
+        self.handed_back: list[dict] = []  # records a worker was not let settle
         self._group = f"report-reader.{uuid.uuid4().hex[:8]}"
         self._consumer = bus.consumer(self._group, [topic])
 
@@ -50,6 +52,8 @@ class ReportInbox:
                 for attempt_log in self.logs:
                     attempt_log(attempt)
                 attempts += 1
+            elif report["kind"] == "handed_back":
+                self.handed_back.append({"process": report["process"], **report["record"]})
         if records:
             try:
                 self._consumer.commit(records[-1])

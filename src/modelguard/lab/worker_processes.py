@@ -3,7 +3,8 @@
 It decides the command line and environment of a worker process (its database and
 broker come from the environment, as in production), and what stopping one means:
 SIGKILL is a crash (no clean-up, no commit, no leaving the group), SIGTERM a clean
-stop (the record in hand finishes and commits, then the member leaves). Each process
+stop (the record in hand finishes and commits, then the member leaves), SIGSTOP and
+SIGCONT a freeze and a thaw (the zombie drill's long pause). Each process
 logs to a file of its own, whose tail is logged when it exits badly.
 """
 
@@ -64,6 +65,7 @@ class WorkerProcesses:
         self.started: list[subprocess.Popen[bytes]] = []
         self.killed: list[subprocess.Popen[bytes]] = []
         self._log_paths: dict[int, Path] = {}
+        self.frozen: set[int] = set()
         self._logs = tempfile.TemporaryDirectory(prefix="modelguard-workers-")
 
     def start(self) -> subprocess.Popen[bytes]:
@@ -86,10 +88,22 @@ class WorkerProcesses:
         process.wait()
         self.killed.append(process)
 
+    def freeze(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGSTOP: the process stops dead, heartbeats included, holding what it had."""
+        process.send_signal(signal.SIGSTOP)
+        self.frozen.add(process.pid)
+
+    def thaw(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGCONT: the process carries on where it stopped, unaware of the time gone."""
+        process.send_signal(signal.SIGCONT)
+        self.frozen.discard(process.pid)
+
     def stop(self, timeout_s: float = STOP_WAIT_S) -> dict[int, int]:
         """SIGTERM every running process and wait; returns each stopped pid's exit code."""
         running = self.running()
         for process in running:
+            if process.pid in self.frozen:  # a stopped process cannot act on SIGTERM
+                self.thaw(process)
             process.send_signal(signal.SIGTERM)
         for process in running:
             try:
@@ -104,6 +118,10 @@ class WorkerProcesses:
                 log.error("worker pid %d exited with %s:\n%s", process.pid, process.returncode,
                           self.log_tail(process))  # fmt: skip
         return {p.pid: p.returncode for p in running}
+
+    def log_text(self, process: subprocess.Popen[bytes]) -> str:
+        """Everything the process has logged so far."""
+        return self._log_paths[process.pid].read_text(errors="replace")
 
     def log_tail(self, process: subprocess.Popen[bytes], lines: int = 30) -> str:
         text = self._log_paths[process.pid].read_text(errors="replace")

@@ -8,8 +8,9 @@ It decides:
   and heartbeat timeouts short enough that a join or a leave rebalances within seconds;
 - translation: kafka-python's records, metadata and errors become the port's Record,
   RecordMetadata, CommitFailedError and BrokerError;
-- configuration: bootstrap servers and security settings come from arguments or from
-  ``KAFKA_*`` variables (``from_env``); passwords never appear in logs or repr;
+- configuration: bootstrap servers, security settings and the members' session
+  timeout come from arguments or from ``KAFKA_*`` variables (``from_env``); passwords
+  never appear in logs or repr;
 - laziness: nothing connects at import or construction; the first ``create_topic``
   creates the admin client, ``producer()`` and ``consumer()`` create theirs;
 - scans: a consumer without a group, assigned every partition of the topic and sought
@@ -73,6 +74,7 @@ ENVIRONMENT: Mapping[str, str] = {
     "KAFKA_SASL_USERNAME": "sasl_plain_username",
     "KAFKA_SASL_PASSWORD": "sasl_plain_password",
     "KAFKA_SSL_CAFILE": "ssl_cafile",
+    "KAFKA_SESSION_TIMEOUT_MS": "session_timeout_ms",
 }
 
 # Errors meaning this member lost its place in the group: its partitions belong to
@@ -100,6 +102,7 @@ class KafkaBroker(Broker):
         *,
         timeout_s: float = 30.0,
         replication_factor: int = -1,
+        session_timeout_ms: int | str | None = None,
         **security: Any,
     ) -> None:
         super().__init__()
@@ -113,6 +116,7 @@ class KafkaBroker(Broker):
         self.timeout_s = timeout_s
         self.replication_factor = replication_factor
         self._security = dict(security)
+        self._group_settings = _group_settings(session_timeout_ms)
         self._admin: kafka.KafkaAdminClient | None = None
         self._admin_lock = threading.Lock()
 
@@ -162,7 +166,8 @@ class KafkaBroker(Broker):
         return KafkaBrokerProducer(self._settings(), self.timeout_s)
 
     def _consumer(self, group: str, topics: tuple[str, ...], client_id: str | None) -> Consumer:
-        return KafkaBrokerConsumer(self._settings(), group, topics, client_id)
+        settings = {**self._settings(), **self._group_settings}
+        return KafkaBrokerConsumer(settings, group, topics, client_id)
 
     def _scan(self, topic: str, timeout_s: float) -> Iterator[Record]:
         with _translated(f"scan {topic!r}"):
@@ -239,7 +244,7 @@ class KafkaBrokerConsumer(Consumer):
         self, settings: dict[str, Any], group: str, topics: tuple[str, ...], client_id: str | None
     ) -> None:
         super().__init__(group, topics, client_id)
-        options = {**settings, **CONSUMER_SETTINGS, "group_id": group}
+        options = {**CONSUMER_SETTINGS, **settings, "group_id": group}
         if client_id:
             options["client_id"] = client_id
         with _connecting(f"join group {group!r}", settings):
@@ -341,6 +346,18 @@ def _translated(action: str) -> Iterator[None]:
         yield
     except kafka.errors.KafkaError as exc:
         raise BrokerError(f"could not {action}: {exc!r}") from exc
+
+
+def _group_settings(session_timeout_ms: int | str | None) -> dict[str, int]:
+    """A member's session (KAFKA_SESSION_TIMEOUT_MS), and heartbeats a third of it apart
+    at most, so that one lost heartbeat never ends a live member's session."""
+    if session_timeout_ms is None:
+        return {}
+    session = int(session_timeout_ms)
+    if session < 1:
+        raise ValueError(f"session_timeout_ms must be >= 1, not {session}")
+    heartbeat = min(CONSUMER_SETTINGS["heartbeat_interval_ms"], session // 3)
+    return {"session_timeout_ms": session, "heartbeat_interval_ms": max(1, heartbeat)}
 
 
 @contextmanager

@@ -1,0 +1,248 @@
+"""The zombie drill on real Kafka: a worker frozen mid-record for longer than its session.
+
+Two fixed worker processes share one consumer group. In each round this runner
+publishes a share of the purchases; the workers stall on one of them (its first
+attempt waits in the handler after the idempotency guard's check, before the
+allocation). When a worker logs that stall, the runner SIGSTOPs it: no polls, no
+heartbeats. Once the session timeout has passed, the group has dropped it and given
+its partitions to the other worker, which reads the record again from the last
+commit and allocates it. Then the runner SIGCONTs the frozen worker, which wakes
+still holding the record: it finishes the handler (the unique index on the purchase
+makes its allocation a no-op), and its commit is refused, because the partition is
+someone else's now. It joins the group again and carries on.
+
+The figures come from the workers' reports (commits refused, records handled by more
+than one process) and from the database (allocations, duplicates, lost purchases).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from modelguard.bootstrap import open_broker
+from modelguard.config import require_database_uri, retry_topic, run_names
+from modelguard.entrypoints.worker import faults_argument
+from modelguard.lab.databases import fresh_database, run_database_name
+from modelguard.lab.kafka_soak import SoakFailed
+from modelguard.lab.outcomes import AttemptLog, duplicate_allocations
+from modelguard.lab.reports import ReportInbox
+from modelguard.lab.scenarios import create_topics, publish_events
+from modelguard.lab.seed import purchases, seed_academy
+from modelguard.lab.worker_processes import WorkerProcesses, worker_command, worker_env
+from modelguard.messaging.events import PurchaseCreated
+
+log = logging.getLogger(__name__)
+
+# The broker's smallest allowed session (group.min.session.timeout.ms), so the drill
+# is as short as Kafka allows; the workers get it through KAFKA_SESSION_TIMEOUT_MS.
+SESSION_TIMEOUT_MS = 6_000
+# Long enough for the runner to read the stall from the worker's log and freeze it
+# mid-record on a busy machine.
+STALL_S = 8.0
+WORKERS = 2
+PARTITIONS = 4
+
+
+@dataclass
+class ZombieReport:
+    records: int
+    zombies: int
+    session_timeout_ms: int
+    frozen_s: list[float] = field(default_factory=list)
+    commits_refused: int = 0
+    handed_back: int = 0
+    redelivered: int = 0
+    allocations: int = 0
+    duplicates: int = 0
+    lost: int = 0
+    processes: int = 0
+    attempts: int = 0
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.commits_refused >= self.zombies
+            and self.redelivered >= self.zombies
+            and self.duplicates == 0
+            and self.lost == 0
+            and self.allocations == self.records
+        )
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "ok": self.ok}
+
+
+def run_zombie_drill(
+    records: int = 200,
+    zombies: int = 1,
+    *,
+    session_timeout_ms: int = SESSION_TIMEOUT_MS,
+    timeout_s: float = 600.0,
+) -> dict:
+    """Freeze a worker mid-record `zombies` times; the JSON object says what came out."""
+    if records < zombies or zombies < 1:
+        raise ValueError(f"need at least one record per zombie: {records=}, {zombies=}")
+    started = time.monotonic()
+    deadline = started + timeout_s
+    uri = require_database_uri()
+    run_id = f"zombie-{uuid.uuid4().hex[:8]}"
+    database_name = run_database_name(run_id)
+    database = fresh_database(uri, database_name)
+    events = purchases(records, seed_academy(), prefix=run_id)
+    shares = [events[i * records // zombies : (i + 1) * records // zombies] for i in range(zombies)]
+    stalled = [share[len(share) // 2] for share in shares]
+    topic, group, reports = run_names(run_id)
+    stream = AttemptLog([e.event_id for e in events])
+    report = ZombieReport(records, zombies, session_timeout_ms)
+    faults = faults_argument({}, stall_s={e.event_id: STALL_S for e in stalled})
+    try:
+        with open_broker("kafka") as bus:
+            bus.create_topic(reports, 1)
+            create_topics(bus, topic, partitions=PARTITIONS)
+            command = worker_command("fixed", topic, group, report_topic=reports, faults=faults)
+            env = {**worker_env(bus, uri, database_name),
+                   "KAFKA_SESSION_TIMEOUT_MS": str(session_timeout_ms)}  # fmt: skip
+            with (
+                ReportInbox(bus, reports, stream) as inbox,
+                WorkerProcesses(command, env) as workers,
+            ):
+                for _ in range(WORKERS):
+                    workers.start()
+                while bus.group_members(group) != WORKERS:
+                    _check(deadline, f"the {WORKERS} workers never formed a stable group")
+                    inbox.read(0.5)
+                for share, victim in zip(shares, stalled, strict=True):
+                    publish_events(bus, topic, share)
+                    zombie = _wait_for_stall(workers, inbox, victim.event_id, deadline)
+                    report.frozen_s.append(
+                        _freeze_until_redone(workers, zombie, inbox, database, victim,
+                                             session_timeout_ms / 1000, deadline)  # fmt: skip
+                    )
+                    name = process_name(zombie)
+                    while not any(
+                        h["process"] == name and h["event_id"] == victim.event_id
+                        for h in inbox.handed_back
+                    ):
+                        _check(deadline, f"{victim.event_id}: the woken worker never reported")
+                        inbox.read(0.2)
+                while not (stream.all_settled() and bus.lag(group, topic, retry_topic(topic)) == 0):
+                    _check(deadline, f"{stream.settled()} of {records} events settled")
+                    inbox.read(0.5)
+                report.processes = len(workers.started)
+        _tally(report, stream, inbox, database, events)
+    finally:
+        database.client.drop_database(database_name)
+    report.duration_s = round(time.monotonic() - started, 1)
+    return report.to_json()
+
+
+def process_name(process: subprocess.Popen[bytes]) -> str:
+    """The name a worker process reports under (WorkerProcess.name)."""
+    return f"{socket.gethostname()}:{process.pid}"
+
+
+def _wait_for_stall(
+    workers: WorkerProcesses, inbox: ReportInbox, event_id: str, deadline: float
+) -> subprocess.Popen[bytes]:
+    """The worker whose log says it is stalling on `event_id`, as soon as it says so."""
+    line = f"stalling {event_id} "
+    while True:
+        for process in workers.running():
+            if line in workers.log_text(process):
+                return process
+        _check(deadline, f"no worker reached {event_id}")
+        inbox.read(0.1)
+
+
+def _freeze_until_redone(
+    workers: WorkerProcesses,
+    zombie: subprocess.Popen[bytes],
+    inbox: ReportInbox,
+    database: Any,
+    victim: PurchaseCreated,
+    session_s: float,
+    deadline: float,
+) -> float:
+    """SIGSTOP `zombie` until its session is over and another worker allocated `victim`;
+    then SIGCONT it. Returns how long it was frozen."""
+    frozen_at = time.monotonic()
+    workers.freeze(zombie)
+    try:
+        while not (
+            time.monotonic() - frozen_at > session_s
+            and database["allocations"].count_documents({"purchase_id": victim.purchase_id})
+        ):
+            _check(deadline, f"{victim.event_id} was not redone while its worker was frozen")
+            inbox.read(0.2)
+    finally:
+        workers.thaw(zombie)
+    frozen_s = round(time.monotonic() - frozen_at, 1)
+    log.info("zombie drill: pid %d frozen %.1f s holding %s", zombie.pid, frozen_s,
+             victim.event_id)  # fmt: skip
+    return frozen_s
+
+
+def _tally(
+    report: ZombieReport,
+    stream: AttemptLog,
+    inbox: ReportInbox,
+    database: Any,
+    events: list[PurchaseCreated],
+) -> None:
+    report.attempts = len(stream.attempts)
+    report.handed_back = len(inbox.handed_back)
+    report.commits_refused = sum(
+        h["error_class"] == "CommitFailedError" for h in inbox.handed_back
+    )
+    handlers: dict[str, set[str]] = {}
+    for attempt in stream.attempts:
+        handlers.setdefault(attempt.event_id or "", set()).add(attempt.consumer)
+    report.redelivered = sum(len(names) > 1 for names in handlers.values())
+    allocated = set(database["allocations"].distinct("purchase_id"))
+    report.allocations = database["allocations"].count_documents({})
+    report.lost = sum(e.purchase_id not in allocated for e in events)
+    report.duplicates = duplicate_allocations(database)
+
+
+def _check(deadline: float, progress: str) -> None:
+    if time.monotonic() > deadline:
+        raise SoakFailed(f"zombie drill timed out: {progress}")
+
+
+# -- the command ------------------------------------------------------------------------------
+
+_FIGURES = (
+    "records", "zombies", "session_timeout_ms", "frozen_s", "commits_refused",
+    "handed_back", "redelivered", "allocations", "duplicates", "lost", "processes",
+    "attempts",
+)  # fmt: skip
+
+
+def main(args: Any) -> int:
+    """`python -m modelguard soak --broker kafka --zombies N`: 0 when the group shrugged
+    off every zombie: commits refused, records redone elsewhere, none lost or doubled."""
+    from modelguard.config import MissingDatabase
+
+    try:
+        result = run_zombie_drill(records=args.records, zombies=args.zombies)
+    except (MissingDatabase, SoakFailed) as error:
+        print(f"modelguard soak: {error}", file=sys.stderr)
+        return 2 if isinstance(error, MissingDatabase) else 1
+    print(json.dumps(result, indent=2) if args.json else zombie_table(result))
+    return 0 if result["ok"] else 1
+
+
+def zombie_table(result: dict) -> str:
+    lines = [f"zombie drill on kafka: {result['duration_s']} s", ""]
+    lines += [f"  {key:28} {result[key]}" for key in _FIGURES]
+    lines.append(f"  verdict: {'OK' if result['ok'] else 'FAILED'}")
+    return "\n".join(lines)
