@@ -7,6 +7,7 @@ import pytest
 from modelguard.lab.scenarios import run_variant
 
 EVENTS = 8
+USER_COMPILATIONS = 'modelguard_model_compilations_total{model="User"}'
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka, pytest.mark.mongodb]
 
@@ -56,8 +57,13 @@ def test_fixed_succeeds_everywhere_with_no_dlq_no_duplicates_and_one_compilation
         assert scenario["duplicates"] == 0, name
         assert "OverwriteModelError" not in scenario["errors"], name
         assert scenario["compilations"]["User"] == 1, name
-        # Each worker process loads the service once, at start-up.
+        # Each worker process loads the service once, at start-up,
         assert scenario["service_loads"] == scenario["processes"], name
+        # and its own metrics say so.
+        assert len(scenario["metrics"]) == scenario["processes"], name
+        for process in scenario["metrics"]:
+            assert process[USER_COMPILATIONS] == 1, name
+            assert process["modelguard_service_loads_total"] == 1, name
     assert [e["attempts"] for e in scenarios["kafka_retry"]["per_event"]] == [2]
     assert [e["attempts"] for e in scenarios["multiple_retries"]["per_event"]] == [5]
     assert scenarios["kafka_retry"]["errors"] == {"InjectedFailure": 1}
@@ -74,6 +80,7 @@ def test_buggy_dead_letters_with_overwrite_model_error_in_every_scenario(on_kafk
         # A process's first load compiles the models; every later load raises.
         assert scenario["succeeded"] <= scenario["processes"], name
         assert scenario["compilations"]["User"] > 1, name
+        assert max(process[USER_COMPILATIONS] for process in scenario["metrics"]) > 1, name
         # Dead letters come after the fifth attempt. (A record redelivered by a kill can
         # run a second retry chain, so an event may show more than 5 attempts in all.)
         dead = [a for a in scenario["timeline"] if a["outcome"] == "dead_lettered"]

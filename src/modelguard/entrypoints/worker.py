@@ -9,10 +9,10 @@ It decides:
 - the loop: one RetryingConsumer in the group; when the broker fails it, the member
   leaves and a new one joins, so the records in hand are redelivered, never skipped;
 - reports: every Attempt is logged (never with the URI's password) and, with
-  --report-topic, published as JSON with the process's model compilations and
-  service loads, so that a runner in another process can count outcomes, and so is
-  every record the broker would not let it settle (`handed_back`: a commit refused
-  after the group moved the partition on);
+  --report-topic, published as JSON with the process's model compilations,
+  service loads and metrics, so that a runner in another process can count outcomes,
+  and so is every record the broker would not let it settle (`handed_back`: a commit
+  refused after the group moved the partition on);
 - metrics: every attempt and handler call is counted into this process's
   `WorkerMetrics`, observed through the consumer's `on_attempt` and a handler
   wrapper; with --metrics-port, Prometheus scrapes them at /metrics (port 0 takes
@@ -338,6 +338,8 @@ class Report:
             "record": record,
             "compilations": dict(registry.compilations),
             "service_loads": self.process.worker.build.loads,
+            # The process's Prometheus samples, so a runner elsewhere has them per process.
+            "metrics": {} if self.process.metrics is None else self.process.metrics.snapshot(),
         }
         try:
             self._producer.publish(

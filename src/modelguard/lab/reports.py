@@ -5,7 +5,7 @@ their process's compilations and service loads (`entrypoints.worker.Report`).
 `ReportInbox` reads that topic into one AttemptLog or several, and keeps the records
 a worker reported it was not let settle (a commit refused after a rebalance). It takes each record
 once, by offset, even when a rebalance (a broker restart) makes its consumer read
-some again, and keeps each process's latest counts.
+some again, and keeps each process's latest counts and metrics.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class ReportInbox:
     def __init__(self, bus: Broker, topic: str, *logs: AttemptLog) -> None:
         self.bus, self.topic, self.logs = bus, topic, list(logs)
         self._counts: dict[str, tuple[dict[str, int], int]] = {}
+        self._metrics: dict[str, dict[str, float]] = {}
         self._seen: dict[int, int] = {}
         self.handed_back: list[dict] = []  # records a worker was not let settle
         self._group = f"report-reader.{uuid.uuid4().hex[:8]}"
@@ -47,6 +48,7 @@ class ReportInbox:
             self._seen[record.partition] = record.offset
             report = json.loads(record.value)
             self._counts[report["process"]] = (report["compilations"], report["service_loads"])
+            self._metrics[report["process"]] = report.get("metrics", {})
             if report["kind"] == "attempt":
                 attempt = Attempt(**report["attempt"])
                 for attempt_log in self.logs:
@@ -70,6 +72,10 @@ class ReportInbox:
 
     def service_loads(self) -> int:
         return sum(loads for _, loads in self._counts.values())
+
+    def metrics(self) -> list[dict[str, float]]:
+        """Each process's latest Prometheus samples, in the order it first reported."""
+        return list(self._metrics.values())
 
     def _reopen(self) -> None:
         try:

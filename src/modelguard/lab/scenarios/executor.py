@@ -91,8 +91,8 @@ class Crew(ABC):
         """Service loads over every process."""
 
     def metrics(self) -> list[dict[str, float]]:
-        """Per process, its Prometheus samples as it stopped, when the executor can read
-        them; a process of its own serves them on its --metrics-port instead."""
+        """Per process, its Prometheus samples as it stopped (or as it last reported them),
+        when the executor can read them."""
         return []
 
     def __enter__(self) -> Self:

@@ -121,3 +121,6 @@ class ProcessesCrew(Crew):
 
     def service_loads(self) -> int:
         return self.inbox.service_loads()
+
+    def metrics(self) -> list[dict[str, float]]:
+        return self.inbox.metrics()
