@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Kernels get CurveZMQ keys, so they run encrypted and print no warning about plain TCP.
+KERNEL := --KernelManager.transport_encryption=auto --ExecutePreprocessor.kernel_name=python3
 
 .PHONY: setup demo test test-unit test-integration lab lint services-up services-down clean
 
@@ -20,7 +22,7 @@ demo: setup
 	$(BIN)/python -m modelguard scenarios --variant all
 	$(BIN)/python -m modelguard replay-dlq
 	$(BIN)/jupyter nbconvert --log-level=WARN --to notebook --execute \
-	    --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.kernel_name=python3 \
+	    --ExecutePreprocessor.timeout=300 $(KERNEL) \
 	    --output-dir build/notebooks notebooks/[0-9][0-9]-*.ipynb
 	$(BIN)/jupyter nbconvert --log-level=WARN --to html --output-dir build/notebooks \
 	    build/notebooks/[0-9][0-9]-*.ipynb
@@ -36,8 +38,9 @@ test-unit: setup
 test-integration: setup
 	MODELGUARD_REQUIRE_SERVICES=1 $(BIN)/python -m pytest -m integration tests/integration
 
+# jupyter/jupyter_lab_config.py: serve notebooks/, open the first one, no news pop-up.
 lab: setup
-	$(BIN)/jupyter lab --allow-root notebooks/
+	$(BIN)/jupyter lab --config=jupyter/jupyter_lab_config.py --allow-root
 
 lint: setup
 	$(BIN)/python -m modelguard lint src

@@ -1,8 +1,9 @@
 """A JupyterLab server for tests: what `make lab` starts, on a free local port.
 
-The server runs with a random token and private config, runtime, settings and
-workspace folders, so a test never reads or writes the user's own Jupyter files.
-It calls nothing outside this machine. `wait_until_listed` polls the contents API
+It loads the repository's jupyter/jupyter_lab_config.py, as `make lab` does, and
+runs with a random token and private config, runtime, settings and workspace
+folders, so a test never reads or writes the user's own Jupyter files. It calls
+nothing outside this machine. `wait_until_listed` polls the contents API
 until the server serves the notebooks; the server is always stopped, whatever
 the test's outcome.
 """
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+LAB_CONFIG = Path(__file__).resolve().parents[1] / "jupyter" / "jupyter_lab_config.py"
 START_TIMEOUT_S = 90
 STOP_TIMEOUT_S = 20
 
@@ -77,7 +79,7 @@ class LabServer:
 
 @contextmanager
 def jupyterlab(root: Path, private: Path) -> Iterator[LabServer]:
-    """JupyterLab serving `root`, with its own folders under `private`."""
+    """The lab's JupyterLab serving `root`, with its own folders under `private`."""
     token, port = secrets.token_hex(16), free_port()
     env = {
         **os.environ,
@@ -91,15 +93,12 @@ def jupyterlab(root: Path, private: Path) -> Iterator[LabServer]:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "jupyterlab", "--no-browser",
+                sys.executable, "-m", "jupyterlab", f"--config={LAB_CONFIG}", "--no-browser",
                 "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
                 "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
                 f"--ServerApp.root_dir={root}",
                 "--ServerApp.allow_root=True",  # containers and CI often run as root
-                # No calls out to PyPI or jupyter.org from a test.
-                "--LabApp.extension_manager=readonly",
-                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-                "--LabApp.news_url=",
+                "--LabApp.extension_manager=readonly",  # no calls out to PyPI from a test
             ],
             stdout=log, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip

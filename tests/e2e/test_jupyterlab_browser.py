@@ -2,11 +2,13 @@
 
 JupyterLab serves a copy of notebooks/ (running cells through the UI makes a
 notebook dirty, and nothing may write outputs into the committed files) on a free
-local port. Debian's headless Chromium (/usr/bin/chromium, or MODELGUARD_CHROMIUM)
-is driven through Playwright, which downloads no browser of its own. The test opens
-01-the-incident.ipynb, waits for its kernel, runs all cells from the Run menu, and
-checks that every code cell ran, that no output is a traceback, and that the last
-cell's output appears; then it saves the notebook through the UI and reads the
+local port, with the repository's settings (jupyter/), as `make lab` starts it.
+Debian's headless Chromium (/usr/bin/chromium, or MODELGUARD_CHROMIUM) is driven
+through Playwright, which downloads no browser of its own. The test opens the
+server's front page, which must open 01-the-incident.ipynb, waits for its kernel,
+runs all cells from the Run menu, and checks that every code cell ran, that no
+output is a traceback, that the last cell's output appears and that no news pop-up
+asked the reader anything; then it saves the notebook through the UI and reads the
 saved file back. A screenshot goes to build/e2e/.
 
 Without Chromium or Playwright the test is skipped; with MODELGUARD_REQUIRE_BROWSER=1
@@ -34,6 +36,7 @@ LAST_OUTPUT = "isinstance(loaded, FirstRun) = False"  # what notebook 01's last 
 UI_TIMEOUT_MS = 60_000
 RUN_TIMEOUT_S = 120
 TRACEBACK = "Traceback (most recent call last)"
+NEWS_QUESTION = "official Jupyter news"  # JupyterLab's pop-up, off in jupyter/settings
 
 
 def missing(reason: str) -> None:
@@ -73,7 +76,9 @@ def test_a_newcomer_runs_notebook_01_in_jupyterlab_without_an_error(lab, browser
     server, root = lab
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.set_default_timeout(UI_TIMEOUT_MS)
-    page.goto(f"{server.base}/lab/tree/{NOTEBOOK}?token={server.token}")
+    page.goto(f"{server.base}/?token={server.token}")  # as `make lab` opens the browser
+    page.wait_for_url(f"**/lab/tree/{NOTEBOOK}*")
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
     page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()  # the kernel is connected
     page.locator(".jp-Notebook .jp-Cell").first.click()  # the notebook is the current widget
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
@@ -97,6 +102,7 @@ def test_a_newcomer_runs_notebook_01_in_jupyterlab_without_an_error(lab, browser
     last.scroll_into_view_if_needed()
     assert LAST_OUTPUT in last.locator(".jp-OutputArea-output").first.text_content()
     _screenshot(page, "01-the-incident.png")
+    assert page.get_by_text(NEWS_QUESTION).count() == 0, "JupyterLab asked about its news"
 
     page.keyboard.press("Control+s")  # save through the UI, then read what it wrote
     saved = _wait_for_saved_outputs(root / NOTEBOOK)
