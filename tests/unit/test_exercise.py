@@ -80,6 +80,20 @@ def test_the_solution_passes_the_check():
     assert str(verdict).startswith("Passed. Every scenario succeeded")
 
 
+def test_a_fix_with_define_passes_too(tmp_path):
+    folder = learner_copy(
+        tmp_path, worker=SOLUTION / "notification_worker.py", service=EXERCISE / "notifications.py"
+    )
+    service = folder / "notifications.py"
+    unguarded = 'registry.model("PushReceipt", PushReceiptSchema)'
+    assert unguarded in service.read_text()
+    service.write_text(
+        service.read_text().replace(unguarded, 'registry.define("PushReceipt", PushReceiptSchema)')
+    )
+    verdict = check(folder)
+    assert verdict.passed, str(verdict)
+
+
 def test_the_guard_alone_survives_the_scenarios_but_not_the_check(tmp_path):
     folder = learner_copy(
         tmp_path,
