@@ -31,6 +31,10 @@ VARIANT_NAMES = tuple(VARIANTS)
 POLICY_NAMES = ("seed", "classify", "backoff")
 
 
+# The soak's one set of defaults, for either broker; the command line shows them.
+SOAK_DEFAULTS: dict[str, float] = {"records": 2_000, "seed": 1, "kills": 5, "timeout_s": 900.0}
+
+
 def retry_topic(topic: str) -> str:
     return f"{topic}.retry"
 

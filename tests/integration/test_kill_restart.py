@@ -1,7 +1,8 @@
 """Kill-and-restart on real Kafka: SIGKILLed workers, a restarted broker, a database outage.
 
-The full-size run (2,000 events, 5 kills) is `modelguard.lab.kafka_soak.run_kafka_soak()`;
-it takes about ten minutes on two cores, so CI runs the same drill on fewer events.
+The full-size run (`python -m modelguard soak --broker kafka --restart-broker
+--database-outage`: 2,000 records, 5 kills) takes about ten minutes on two cores, so CI
+runs the same drill on fewer records.
 The drill restarts and stops the services through scripts/, so it needs services
 those scripts manage (`make services-up`), not just any server on the ports.
 """
@@ -14,7 +15,7 @@ import subprocess
 import pytest
 
 from modelguard.config import scripts_dir
-from modelguard.lab.kafka_soak import OUTAGE_BACKLOG, SoakPlan, run_kafka_soak
+from modelguard.lab.soak import OUTAGE_BACKLOG, Parts, SoakPlan, run_soak
 
 RECORDS = 300
 KILLS = 5
@@ -43,10 +44,11 @@ def managed_services(kafka_bootstrap, mongodb_uri, monkeypatch):
 def test_nothing_is_lost_or_doubled_through_kills_a_broker_restart_and_a_database_outage(
     managed_services,
 ):
-    report = run_kafka_soak(RECORDS, KILLS, seed=SEED, timeout_s=600)
+    parts = Parts(kills=KILLS, restart_broker=True, database_outage=True)
+    report = run_soak(RECORDS, SEED, "kafka", parts=parts, timeout_s=600)
 
     assert report["kills"] == KILLS and report["broker_restarts"] == 1, report
-    assert report["unexpected_exits"] == 0, report
+    assert report["crashes"] == 0, report
     # The outage failed attempts with the database's own errors until some hit the DLQ.
     assert report["errors"].keys() & {"ServerSelectionTimeoutError", "AutoReconnect"}, report
     assert report["dead_lettered_in_outage"] >= 1, report
@@ -54,9 +56,13 @@ def test_nothing_is_lost_or_doubled_through_kills_a_broker_restart_and_a_databas
     assert report["replayed"] >= report["dead_lettered_events"] >= 1, report
     assert report["replayed_succeeded"] == report["dead_lettered_events"], report
     assert report["replayed_dead_lettered"] == 0, report
-    # Every event allocated exactly once.
+    assert report["replay_unexpected"] == 0, report
+    # Every event allocated exactly once, and every bad record in the DLQ with its reason.
     assert report["lost"] == 0 and report["duplicates"] == 0, report
-    assert report["allocations"] == RECORDS, report
+    assert report["allocations"] == report["purchases"] == RECORDS - RECORDS // 10, report
+    bad = {name: states for name, states in report["categories"].items() if name != "valid"}
+    assert bad and all(set(states) == {"dead_lettered"} for states in bad.values()), report
+    assert report["dead_letters_without_reason"] == 0 and report["unexpected"] == 0, report
     assert report["ok"]
 
 

@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from modelguard import db
 from modelguard.bootstrap import open_broker
 from modelguard.lab.faults import InjectedFailure
-from modelguard.lab.soak import Outgoing, Soak, WorkerProcess, prepare, run_soak
+from modelguard.lab.soak import (
+    Outgoing,
+    Parts,
+    Soak,
+    SoakRefused,
+    WorkerProcess,
+    prepare,
+    run_soak,
+    soak_table,
+)
 from modelguard.lab.soak import main as soak_main
 from modelguard.messaging.events import PurchaseCreated
 
@@ -93,7 +102,7 @@ def test_every_record_is_processed_or_dead_lettered_with_a_reason(world, specs):
 
 
 def test_a_soak_of_500_records_loses_nothing_and_applies_nothing_twice():
-    result = run_soak(records=500, seed=1, progress=False)
+    result = run_soak(records=500, seed=1, parts=Parts(kills=0), progress=False)
 
     assert (result["crashes"], result["lost"], result["duplicates"]) == (0, 0, 0)
     assert result["processed"] + result["dead_lettered"] == result["records"] == 500
@@ -102,15 +111,19 @@ def test_a_soak_of_500_records_loses_nothing_and_applies_nothing_twice():
 
 
 def test_a_soak_with_killed_workers_loses_nothing():
-    result = run_soak(records=300, seed=2, kills=2, progress=False)
+    result = run_soak(records=300, seed=2, parts=Parts(kills=2), progress=False)
 
     assert result["kills"] == 2 and result["processes"] == 3
+    # Each kill cut an attempt short, and that attempt is counted.
+    assert result["attempts"]["crashed"] == 2
     assert (result["crashes"], result["lost"], result["duplicates"]) == (0, 0, 0)
     assert result["ok"]
 
 
 def test_events_that_always_fail_end_in_the_dlq_not_lost():
-    result = run_soak(records=300, seed=3, failing=0.3, progress=False)
+    result = run_soak(
+        records=300, seed=3, parts=Parts(kills=0, replay=False), failing=0.3, progress=False
+    )
 
     failing = result["categories"]["failing"]
     assert failing.get("dead_lettered", 0) > 0 and "processed" not in failing
@@ -118,11 +131,31 @@ def test_events_that_always_fail_end_in_the_dlq_not_lost():
     assert result["lost"] == 0 and result["ok"]
 
 
+def test_once_their_cause_is_gone_the_replayed_failing_events_are_processed():
+    result = run_soak(records=300, seed=3, parts=Parts(kills=1), failing=0.3, progress=False)
+
+    failing = result["categories"]["failing"]
+    assert failing.get("processed", 0) > 0 and "dead_lettered" not in failing
+    assert result["replayed"] >= failing["processed"]
+    # Bad records stay bad: replayed, they are dead-lettered again, with their reason.
+    assert set(result["categories"]["not_json"]) == {"dead_lettered"}
+    assert result["lost"] == 0 and result["duplicates"] == 0 and result["ok"]
+
+
+def test_without_bad_records_the_stream_holds_only_events():
+    result = run_soak(records=200, seed=7, parts=Parts(kills=0, bad_records=False), progress=False)
+
+    assert set(result["categories"]) <= {"valid", "duplicated_event_id"}
+    assert result["dead_lettered"] == 0 and result["ok"]
+
+
 def test_a_handler_that_does_nothing_is_noticed():
     def do_nothing(handler):
         return lambda event, attempt: "allocated"
 
-    result = run_soak(records=200, seed=4, wrap_handler=do_nothing, progress=False)
+    result = run_soak(
+        records=200, seed=4, parts=Parts(kills=0), wrap_handler=do_nothing, progress=False
+    )
 
     assert result["allocations_missing"] == result["purchases"] > 0
     assert not result["ok"]
@@ -141,21 +174,57 @@ def test_a_handler_that_kills_the_process_is_counted_as_a_crash():
 
         return handle
 
-    result = run_soak(records=200, seed=5, wrap_handler=die_on_some_purchases, progress=False)
+    result = run_soak(
+        records=200, seed=5, parts=Parts(kills=0), wrap_handler=die_on_some_purchases,
+        progress=False,
+    )  # fmt: skip
 
     assert result["crashes"] > 0 and result["lost"] > 0
     assert not result["ok"]
 
 
+def soak_args(**overrides) -> argparse.Namespace:
+    """The command's arguments with its own defaults, as the CLI parses them."""
+    from modelguard.entrypoints.cli import build_parser
+
+    args = build_parser().parse_args(["soak"])
+    for name, value in overrides.items():
+        setattr(args, name, value)
+    return args
+
+
 def test_the_command_prints_json_and_exits_0_when_nothing_is_lost(capsys):
-    args = argparse.Namespace(records=100, seed=6, kills=0, broker="memory", json=True)
+    assert soak_main(soak_args(records=100, seed=6, kills=1, json=True)) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["ok"] is True and result["kills"] == 1
+    assert result["parts"] == {"bad_records": True, "kills": 1, "restart_broker": False,
+                               "database_outage": False, "replay": True}  # fmt: skip
 
-    assert soak_main(args) == 0
-    assert json.loads(capsys.readouterr().out)["ok"] is True
+
+def test_the_table_gives_the_verdict_and_the_failing_figures(capsys):
+    def do_nothing(handler):
+        return lambda event, attempt: "allocated"
+
+    result = run_soak(records=50, seed=8, parts=Parts(kills=0), wrap_handler=do_nothing,
+                      progress=False)  # fmt: skip
+    table = soak_table(result)
+    assert "verdict: FAILED" in table and "allocations_missing" in table.splitlines()[-1]
 
 
-def test_the_command_refuses_kafka_for_now(capsys):
-    args = argparse.Namespace(records=100, seed=0, kills=0, broker="kafka", json=False)
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        ({"restart_broker": True}, "--restart-broker needs --broker kafka"),
+        ({"database_outage": True}, "--database-outage needs --broker kafka"),
+    ],
+)
+def test_the_embedded_broker_refuses_what_it_cannot_do_with_the_reason(capsys, flags, words):
+    assert soak_main(soak_args(**flags)) == 2
+    assert words in capsys.readouterr().err
+    with pytest.raises(SoakRefused, match="embedded"):
+        run_soak(records=10, parts=Parts(**flags))
 
-    assert soak_main(args) == 2
-    assert "memory" in capsys.readouterr().err
+
+def test_a_database_outage_needs_the_replay_that_brings_its_events_back(capsys):
+    assert soak_main(soak_args(broker="kafka", database_outage=True, replay=False)) == 2
+    assert "--database-outage needs --replay" in capsys.readouterr().err

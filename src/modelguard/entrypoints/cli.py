@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 
-from modelguard.config import POLICY_NAMES, VARIANT_NAMES
+from modelguard.config import POLICY_NAMES, SOAK_DEFAULTS, VARIANT_NAMES
 
 
 def _walkthrough(args: argparse.Namespace) -> int:
@@ -137,10 +137,6 @@ def _soak(args: argparse.Namespace) -> int:
         from modelguard.lab import zombie
 
         return zombie.main(args)
-    if args.broker == "kafka":
-        from modelguard.lab import kafka_soak
-
-        return kafka_soak.main(args)
     from modelguard.lab import soak
 
     return soak.main(args)
@@ -227,13 +223,28 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(run=_worker)
 
     soak = commands.add_parser(
-        "soak", help="push good, bad and repeated records through the fixed worker; lose none"
+        "soak",
+        help="push good, bad and repeated records through the fixed worker; lose none",
+        description="One drill, one verdict, on either broker. The parts: bad records, "
+        "kills, a broker restart, a database outage and a DLQ replay; the embedded broker "
+        "refuses the two that need real services.",
     )
     soak.add_argument("--broker", choices=("memory", "kafka"), default="memory")
+    soak.add_argument("--records", type=_positive, default=SOAK_DEFAULTS["records"])
+    soak.add_argument("--seed", type=int, default=SOAK_DEFAULTS["seed"], help="names the drill")
     soak.add_argument(
-        "--records", type=_positive, default=10_000, help="10,000 by default; 2,000 suits kafka"
+        "--kills",
+        type=_non_negative,
+        default=SOAK_DEFAULTS["kills"],
+        help="worker deaths to inject",
     )
-    soak.add_argument("--kills", type=_non_negative, default=0, help="worker deaths to inject")
+    soak.add_argument("--bad-records", action=argparse.BooleanOptionalAction, default=True,
+                      help="mix malformed and unusable records into the stream")  # fmt: skip
+    soak.add_argument("--restart-broker", action="store_true", help="restart Kafka mid-stream")
+    soak.add_argument("--database-outage", action="store_true",
+                      help="stop the database until attempts fail into the DLQ")  # fmt: skip
+    soak.add_argument("--replay", action=argparse.BooleanOptionalAction, default=True,
+                      help="replay the DLQ once the cause is gone")  # fmt: skip
     soak.add_argument(
         "--zombies",
         type=_non_negative,
@@ -241,7 +252,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="on kafka: instead of the soak, freeze a worker mid-record past its session "
         "timeout this many times, and count what the group does about it",
     )
-    soak.add_argument("--seed", type=int, default=0, help="names the stream of records")
     soak.add_argument("--json", action="store_true")
     soak.set_defaults(run=_soak)
 

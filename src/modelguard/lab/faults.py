@@ -7,6 +7,9 @@ handler catches it: like a killed process, it leaves the record in hand
 uncommitted. A stall holds the first delivery of an event in the handler, after the
 idempotency guard's check and before the allocation: the zombie drill's window to
 freeze the worker mid-record.
+A crashed process says no goodbye to its group either; its members
+are dropped once the broker's session timeout has passed, which `SkippingClock`
+lets a simulation skip instead of wait for.
 """
 
 from __future__ import annotations
@@ -69,6 +72,20 @@ class FaultPlan:
             made = self._attempts
         if crash:
             raise WorkerCrash(f"worker killed after {made} attempts", event_id, attempt)
+
+
+class SkippingClock:
+    """Wall-clock milliseconds, plus whatever time was skipped: a session timeout passes
+    at once, and the records' timestamps keep their order."""
+
+    def __init__(self) -> None:
+        self.skipped_ms = 0
+
+    def __call__(self) -> int:
+        return time.time_ns() // 1_000_000 + self.skipped_ms
+
+    def skip(self, ms: int) -> None:
+        self.skipped_ms += ms
 
 
 NO_FAULTS = FaultPlan()

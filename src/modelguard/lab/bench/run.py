@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 from modelguard import db
 from modelguard.config import VARIANT_NAMES
-from modelguard.lab.bench.candidates import Direct, ThroughBroker
+from modelguard.lab.bench.candidates import Candidate, Direct, ThroughBroker
 from modelguard.lab.bench.kafka import kafka_throughput
 from modelguard.lab.bench.micro import micro
 from modelguard.lab.bench.targets import ratios, targets
@@ -61,7 +61,7 @@ def run_bench(
         result = {"events": events, "batch": batch, "machine": machine(), **micro(repeat)}
         # direct and fixed share one process (both guarded), so they can be interleaved;
         # an unguarded or per-call variant needs a process of its own.
-        groups = [
+        groups: list[tuple[str, list[Candidate]]] = [
             ("fixed", [Direct(idempotent=False), Direct(idempotent=True), ThroughBroker("fixed")]),
             ("cache-only", [ThroughBroker("cache-only")]),
             ("guard-only", [ThroughBroker("guard-only")]),

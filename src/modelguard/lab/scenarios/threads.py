@@ -23,7 +23,6 @@ It decides what a simulated worker process is and how it dies:
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 from modelguard import registry
 from modelguard.bootstrap import fresh_process, worker_metrics
 from modelguard.lab.databases import clean_database
-from modelguard.lab.faults import FaultPlan, WorkerCrash
+from modelguard.lab.faults import FaultPlan, SkippingClock, WorkerCrash
 from modelguard.lab.outcomes import CRASHED, AttemptLog
 from modelguard.lab.scenarios.executor import Crew, Executor, Job, World
 from modelguard.lab.under_test import allocation_worker
@@ -41,20 +40,6 @@ from modelguard.messaging.drivers.memory import MemoryBroker
 from modelguard.messaging.policy import POLICIES
 
 POLL_S = 0.05
-
-
-class SkippingClock:
-    """Wall-clock milliseconds, plus whatever time was skipped: a session timeout passes
-    at once, and the records' timestamps keep their order."""
-
-    def __init__(self) -> None:
-        self.skipped_ms = 0
-
-    def __call__(self) -> int:
-        return time.time_ns() // 1_000_000 + self.skipped_ms
-
-    def skip(self, ms: int) -> None:
-        self.skipped_ms += ms
 
 
 @dataclass(frozen=True)

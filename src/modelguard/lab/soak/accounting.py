@@ -44,7 +44,9 @@ class Ledger:
     def report(self, record_id: bytes | None, attempt: Attempt) -> None:
         with self._lock:
             self.outcomes[attempt.outcome] += 1
-            if attempt.outcome == "succeeded":
+            if record_id is None:  # not a record the soak published
+                return
+            if attempt.outcome == "succeeded" and attempt.event_id is not None:
                 self.succeeded.add(record_id)
                 self.handled_by.setdefault(attempt.event_id, set()).add(attempt.consumer)
             elif attempt.outcome == "dead_lettered":
@@ -73,6 +75,8 @@ class Figures:
     purchases: int = 0
     allocations: int = 0
     allocations_missing: int = 0
+    # Categories that end processed once the DLQ is replayed with their cause gone.
+    cured: frozenset[str] = frozenset()
 
     def account_round(
         self,
@@ -109,7 +113,7 @@ class Figures:
             for category, states in self.categories.items()
             for state, n in states.items()
             if state != "lost"
-            and state != ("processed" if category in PROCESSED else "dead_lettered")
+            and state != ("processed" if category in PROCESSED | self.cured else "dead_lettered")
         )
 
     def _count_dead_letters(self, dead_letters: Iterable) -> set[bytes]:

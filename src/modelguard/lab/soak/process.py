@@ -28,6 +28,11 @@ class AccountedConsumer(RetryingConsumer):
         self._record_id: bytes | None = None
         super().__init__(*args, on_attempt=self._tell_ledger, **kwargs)
 
+    @property
+    def record_in_hand(self) -> bytes | None:
+        """The published record this consumer is handling, or handled last."""
+        return self._record_id
+
     def handle(self, record) -> None:
         self._record_id = record.header(RECORD_ID)
         super().handle(record)

@@ -1,8 +1,9 @@
 """What `python -m modelguard soak` prints, and what its exit code says.
 
-It decides that the exit code is 0 only when nothing was lost, crashed or
-applied twice (the soak's `ok`), 2 when the soak cannot run on the broker asked
-for, and which figures the table shows first.
+It decides that the exit code is 0 only when the soak's verdict is `ok`, 1 when it is
+not (or the soak could not finish), 2 when the soak cannot run as asked (a part the
+broker cannot run, or no MONGODB_URI for worker processes), and which figures the one
+table shows, for either broker.
 """
 
 from __future__ import annotations
@@ -10,34 +11,46 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
+from typing import Any
 
+from modelguard.lab.soak.parts import Parts, SoakRefused
+from modelguard.lab.soak.plan import SoakFailed
 from modelguard.lab.soak.run import run_soak
+from modelguard.lab.soak.verdict import failures
 
-_KEY_FIGURES = ("records", "processed", "dead_lettered", "lost", "crashes", "duplicates", "kills",
-                "unexpected", "allocations_missing", "dead_letters_without_reason")  # fmt: skip
+_KEY_FIGURES = ("records", "processed", "dead_lettered", "lost", "duplicates", "crashes",
+                "unexpected", "allocations_missing", "dead_letters_without_reason",
+                "kills", "broker_restarts", "database_outage_s", "replayed",
+                "replay_unexpected", "purchases", "allocations", "processes")  # fmt: skip
 
 
 def main(args: argparse.Namespace) -> int:
-    """`python -m modelguard soak`: 0 when nothing was lost, crashed or applied twice."""
+    """`python -m modelguard soak`: 0 when the verdict is ok."""
+    from modelguard.config import MissingDatabase
+
+    parts = Parts(
+        bad_records=args.bad_records, kills=args.kills, restart_broker=args.restart_broker,
+        database_outage=args.database_outage, replay=args.replay,
+    )  # fmt: skip
     try:
-        result = run_soak(
-            records=args.records, seed=args.seed, kills=args.kills, broker=args.broker
-        )
-    except NotImplementedError as error:
+        result = run_soak(args.records, args.seed, args.broker, parts=parts)
+    except (SoakRefused, MissingDatabase) as error:
         print(f"modelguard soak: {error}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(soak_table(result))
+    except SoakFailed as error:
+        print(f"modelguard soak: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2) if args.json else soak_table(result))
     return 0 if result["ok"] else 1
 
 
-def soak_table(result: dict) -> str:
+def soak_table(result: Mapping[str, Any]) -> str:
+    chosen = [name for name, value in result["parts"].items() if value]
     lines = [
         f"soak on {result['broker']}: {result['records']} records, seed {result['seed']}, "
-        f"{result['consumers']} consumers, {result['processes']} process(es), "
-        f"{result['duration_s']} s ({result['records_per_s']} records/s)",
+        f"parts: {', '.join(chosen) or 'none'}; {result['duration_s']} s "
+        f"({result['records_per_s']} records/s)",
         "",
     ]
     lines += [f"  {key:28} {result[key]}" for key in _KEY_FIGURES]
@@ -47,7 +60,8 @@ def soak_table(result: dict) -> str:
         lines.append(f"  {name:20} {sum(row):8} {row[0]:10} {row[1]:8} {row[2]:6}")
     reasons = ", ".join(f"{k} x{v}" for k, v in result["dead_letter_reasons"].items()) or "-"
     lines += ["", f"  dead-letter reasons: {reasons}"]
-    if result["crash_errors"]:
+    if result.get("crash_errors"):
         lines.append(f"  crashes: {result['crash_errors']}")
-    lines.append(f"  verdict: {'OK' if result['ok'] else 'FAILED'}")
+    failed = failures(result)
+    lines.append(f"  verdict: {'OK' if result['ok'] else f'FAILED {failed}'}")
     return "\n".join(lines)

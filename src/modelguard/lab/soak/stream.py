@@ -4,7 +4,8 @@ It decides:
 
 - the mix: valid PURCHASE_CREATED events (a share of them failing on every
   attempt by injection, when asked), events that reuse an earlier event's id,
-  and bad records of every category;
+  and bad records of every category (unless `bad` is off: then the valid events
+  take their share);
 - the copies: each valid event is published 1 to 5 times; keyed copies scatter
   over the round, so one consumer sees them in turn, while keyless copies stay
   adjacent, so several consumers handle them at once.
@@ -24,7 +25,13 @@ class Stream:
     """Rounds of records drawn from one seeded generator."""
 
     def __init__(
-        self, rng: random.Random, course_ids: Sequence[str], *, prefix: str, failing: float = 0.0
+        self,
+        rng: random.Random,
+        course_ids: Sequence[str],
+        *,
+        prefix: str,
+        failing: float = 0.0,
+        bad: bool = True,
     ) -> None:
         self.rng, self.course_ids, self.prefix, self.failing = (
             rng,
@@ -32,6 +39,7 @@ class Stream:
             prefix,
             failing,
         )
+        self.bad_records = bad
         self.fail_attempts: dict[str, int] = {}  # event id -> attempts that fail by injection
         self._numbers = iter(range(1, 10**9))
 
@@ -45,6 +53,8 @@ class Stream:
                 group = self._valid(valid)
             elif roll < valid_share + 0.05 and valid:
                 group = [self._reused_id(self.rng.choice(valid))]
+            elif not self.bad_records:
+                group = self._valid(valid)
             else:
                 group = [self.bad(self.rng.choice(BAD_CATEGORIES))]
             # Keyed copies scatter over the round; keyless copies stay adjacent, so they

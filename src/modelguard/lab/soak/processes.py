@@ -1,0 +1,350 @@
+"""The soak with worker processes on real Kafka and a MongoDB-wire server.
+
+One fixed worker process consumes a stream of purchases, with bad records mixed in
+when asked, while the drill, at points drawn from the seed (`plan.SoakPlan`), does to
+it what production does:
+
+- SIGKILLs the worker (no commit, no leaving the group) and starts a new one;
+- restarts the broker (`scripts/kafka.sh restart`);
+- takes the database away (`scripts/mongo.sh stop`) until attempts have failed into
+  the DLQ, then brings it back.
+
+Then it replays the DLQ, when asked, and reads the verdict's figures from the
+database (every purchase allocated exactly once), the DLQ (every bad record there,
+with its reason) and the workers' reports. Progress is read from the report topic;
+the stream is over once the group has committed every record.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from modelguard.bootstrap import open_broker
+from modelguard.config import dlq_topic, require_database_uri, retry_topic, run_names
+from modelguard.lab.databases import fresh_database, run_database_name
+from modelguard.lab.outcomes import AttemptLog, duplicate_allocations
+from modelguard.lab.reports import ReportInbox
+from modelguard.lab.scenarios import create_topics
+from modelguard.lab.seed import purchases, seed_academy
+from modelguard.lab.soak.parts import (
+    DEFAULT_PARTS,
+    DEFAULT_RECORDS,
+    DEFAULT_SEED,
+    DEFAULT_TIMEOUT_S,
+    Parts,
+)
+from modelguard.lab.soak.plan import OUTAGE_BACKLOG, Services, SoakFailed, SoakPlan
+from modelguard.lab.soak.records import BAD_CATEGORIES, RECORD_ID, Outgoing, bad_record
+from modelguard.lab.worker_processes import WorkerProcesses, worker_command, worker_env
+from modelguard.messaging.consumer import Headers
+from modelguard.messaging.events import PurchaseCreated
+from modelguard.messaging.port import Broker, BrokerError, Record
+from modelguard.messaging.replay import replay_dead_letters
+
+log = logging.getLogger(__name__)
+
+PARTITIONS = 4
+LAG_CHECK_S = 2.0
+BAD_SHARE = 10  # one record in this many is bad, when bad records are on
+
+
+def run_process_soak(
+    records: int = DEFAULT_RECORDS,
+    seed: int = DEFAULT_SEED,
+    parts: Parts = DEFAULT_PARTS,
+    *,
+    min_dead_letters: int = 3,
+    max_outage_s: float = 60.0,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    scripts: Path | None = None,
+) -> dict[str, Any]:
+    """Run the soak; the JSON object says what was done and what came out."""
+    started = time.monotonic()
+    deadline = started + timeout_s
+    uri = require_database_uri()
+    services = Services(scripts)
+    rng = random.Random(seed)
+    run_id = f"soak-{uuid.uuid4().hex[:8]}"
+    database_name = run_database_name(run_id)
+    database = fresh_database(uri, database_name)
+    bad_count = records // BAD_SHARE if parts.bad_records else 0
+    courses = seed_academy()
+    events = purchases(records - bad_count, courses, prefix=run_id)
+    # Bad records carry ids of their own: one sharing a good event's id would be skipped
+    # as a duplicate once that event was applied.
+    broken = purchases(bad_count, courses, prefix=f"{run_id}-bad")
+    stream = _mix(rng, events, broken)
+    plan = SoakPlan.draw(len(events), parts.kills, seed=seed,
+                         restart_broker=parts.restart_broker,
+                         database_outage=parts.database_outage)  # fmt: skip
+    topic, group, reports = run_names(run_id)
+    settled = AttemptLog([e.event_id for e in events])
+    drill = _Drill(services, plan, min_dead_letters, max_outage_s)
+    timings: dict[str, float] = {}
+    try:
+        with open_broker("kafka") as bus:
+            bus.create_topic(reports, 1)
+            create_topics(bus, topic, partitions=PARTITIONS)
+            # The last OUTAGE_BACKLOG events are held back and published once the database
+            # is down, so the outage always meets work in hand, however fast the rest went.
+            held = (
+                {e.purchase_id for e in events[-OUTAGE_BACKLOG:]}
+                if parts.database_outage
+                else set()
+            )
+            first = [o for o in stream if o.outgoing.purchase_id not in held]
+            rest = [o for o in stream if o.outgoing.purchase_id in held]
+            mark = time.monotonic()
+            _publish(bus, topic, first)
+            timings["publish"] = round(time.monotonic() - mark, 1)
+            lag = _Lag(bus, group, [topic, retry_topic(topic)])
+            command = worker_command("fixed", topic, group, report_topic=reports)
+            with (
+                ReportInbox(bus, reports, settled) as inbox,
+                WorkerProcesses(command, worker_env(bus, uri, database_name)) as workers,
+            ):
+                mark = time.monotonic()
+                workers.start()
+                drill.on_outage = lambda: _publish(bus, topic, rest)
+                steps = list(plan.steps)
+                while not (not steps and settled.all_settled() and lag.drained()):
+                    _check(deadline, f"{settled.settled()} of {len(events)} events settled")
+                    inbox.read(0.2)
+                    drill.unexpected_exits += _keep_one_running(workers)
+                    if steps and settled.settled() >= steps[0][0]:
+                        drill.act(steps.pop(0)[1], workers, inbox, settled)
+                timings["stream"] = round(time.monotonic() - mark, 1)
+
+                mark = time.monotonic()
+                valid = set(settled.event_ids)
+                dead = sorted(
+                    {a.event_id for a in settled.attempts
+                     if a.outcome == "dead_lettered" and a.event_id in valid}
+                )  # fmt: skip
+                replay = AttemptLog(dead)
+                replayed = 0
+                if parts.replay:
+                    inbox.logs.append(replay)
+                    replayed = replay_dead_letters(
+                        bus, topic, group=f"replayer.{run_id}", idle_timeout_s=5.0
+                    )
+                    while not (replay.all_settled() and lag.drained()):
+                        _check(deadline, f"{replay.settled()} of {len(dead)} replayed settled")
+                        inbox.read(0.2)
+                        drill.unexpected_exits += _keep_one_running(workers)
+                timings["replay"] = round(time.monotonic() - mark, 1)
+                processes = len(workers.started)
+            dead_letters = list(bus.scan(dlq_topic(topic)))
+        result = _tally(stream, events, settled, replay, dead_letters, database)
+    finally:
+        services.ensure_up()
+        database.client.drop_database(database_name)
+    duration = time.monotonic() - started
+    timings["total"] = round(duration, 1)
+    return {
+        "broker": "kafka",
+        "seed": seed,
+        "records": records,
+        "parts": parts.to_json(),
+        **result,
+        "replayed": replayed,
+        "kills": drill.kills,
+        "broker_restarts": drill.broker_restarts,
+        "database_outage_s": drill.database_outage_s,
+        "dead_lettered_in_outage": drill.dead_lettered_in_outage,
+        "crashes": drill.unexpected_exits,
+        "processes": processes,
+        "plan": plan.steps,
+        "timings_s": timings,
+        "duration_s": round(duration, 2),
+        "records_per_s": round(records / duration, 1),
+    }
+
+
+class _Published:
+    """One record of the stream and the id its header carries."""
+
+    def __init__(self, outgoing: Outgoing, record_id: bytes) -> None:
+        self.outgoing, self.record_id = outgoing, record_id
+
+
+def _mix(
+    rng: random.Random, events: Sequence[PurchaseCreated], broken: Sequence[PurchaseCreated]
+) -> list[_Published]:
+    """The valid events in order, with a bad record made of each of `broken` at a random
+    place among them."""
+    valid = [Outgoing(e.to_bytes(), e.purchase_id.encode(), "valid", e.purchase_id) for e in events]
+    mixed: list[Outgoing] = list(valid)
+    for event in broken:
+        record = bad_record(rng, rng.choice(BAD_CATEGORIES), event)
+        mixed.insert(rng.randrange(len(mixed) + 1), record)
+    return [_Published(o, str(n).encode()) for n, o in enumerate(mixed, start=1)]
+
+
+def _publish(bus: Broker, topic: str, stream: Sequence[_Published]) -> None:
+    with bus.producer() as producer:
+        for item in stream:
+            record = item.outgoing
+            producer.publish(topic, record.value, key=record.key,
+                             headers=[(RECORD_ID, item.record_id)])  # fmt: skip
+
+
+def _tally(
+    stream: Sequence[_Published],
+    events: Sequence[PurchaseCreated],
+    settled: AttemptLog,
+    replay: AttemptLog,
+    dead_letters: Sequence[Record],
+    database: Any,
+) -> dict[str, Any]:
+    """Each record's fate, read from the database and the DLQ, and the counts."""
+    allocated = set(database["allocations"].distinct("purchase_id"))
+    reasons: Counter[str] = Counter()
+    reasoned: set[bytes] = set()
+    without_reason = 0
+    for record in dead_letters:
+        error_class, message = (
+            record.header(Headers.ERROR_CLASS),
+            record.header(Headers.ERROR_MESSAGE),
+        )
+        if error_class and message:
+            reasons[error_class.decode()] += 1
+            reasoned.add(record.header(RECORD_ID) or b"")
+        else:
+            without_reason += 1
+    categories: dict[str, Counter[str]] = {}
+    for item in stream:
+        sent = item.outgoing
+        if sent.purchase_id is not None and sent.purchase_id in allocated:
+            fate = "processed"
+        elif item.record_id in reasoned:
+            fate = "dead_lettered"
+        else:
+            fate = "lost"
+        categories.setdefault(sent.category, Counter())[fate] += 1
+    unexpected = sum(
+        n for category, states in categories.items() for fate, n in states.items()
+        if fate != "lost" and fate != ("processed" if category == "valid" else "dead_lettered")
+    )  # fmt: skip
+    succeeded = {a.event_id for log in (settled, replay) for a in log.attempts
+                 if a.outcome == "succeeded"}  # fmt: skip
+    final = _final_outcomes(replay)
+    attempts = settled.attempts
+    return {
+        "processed": sum(s["processed"] for s in categories.values()),
+        "dead_lettered": sum(s["dead_lettered"] for s in categories.values()),
+        "lost": sum(s["lost"] for s in categories.values()),
+        "duplicates": duplicate_allocations(database),
+        "unexpected": unexpected,
+        "allocations_missing": sum(
+            e.event_id in succeeded and e.purchase_id not in allocated for e in events
+        ),
+        "dead_letters_without_reason": without_reason,
+        "replay_unexpected": sum(final.get(e) != "succeeded" for e in replay.event_ids),
+        "purchases": len(events),
+        "allocations": database["allocations"].count_documents({}),
+        "dead_letters": len(dead_letters),
+        "dead_lettered_events": len(replay.event_ids),
+        "replayed_succeeded": sum(o == "succeeded" for o in final.values()),
+        "replayed_dead_lettered": sum(o == "dead_lettered" for o in final.values()),
+        "attempts": dict(Counter(a.outcome for a in attempts)),
+        "errors": dict(Counter(a.error_class for a in attempts if a.error_class)),
+        "dead_letter_reasons": dict(reasons.most_common()),
+        "categories": {name: dict(states) for name, states in sorted(categories.items())},
+    }
+
+
+def _final_outcomes(replay: AttemptLog) -> dict[str, str]:
+    final: dict[str, str] = {}
+    for attempt in (a for a in replay.attempts if a.event_id in replay.event_ids):
+        assert attempt.event_id is not None
+        if attempt.outcome in ("succeeded", "dead_lettered") or attempt.event_id not in final:
+            final[attempt.event_id] = attempt.outcome
+    return final
+
+
+class _Drill:
+    """Carries out the plan's steps, and counts what it did."""
+
+    def __init__(
+        self, services: Services, plan: SoakPlan, min_dead_letters: int, max_outage_s: float
+    ) -> None:
+        self.services, self.plan = services, plan
+        self.min_dead_letters, self.max_outage_s = min_dead_letters, max_outage_s
+        self.on_outage: Callable[[], None] = lambda: None
+        self.kills = self.broker_restarts = self.unexpected_exits = 0
+        self.dead_lettered_in_outage = 0
+        self.database_outage_s = 0.0
+
+    def act(
+        self, action: str, workers: WorkerProcesses, inbox: ReportInbox, stream: AttemptLog
+    ) -> None:
+        settled = stream.settled()
+        mark = time.monotonic()
+        if action == "kill":
+            workers.kill(workers.running()[0])
+            workers.start()
+            self.kills += 1
+        elif action == "restart-broker":
+            self.services.run("kafka.sh", "restart")
+            self.broker_restarts += 1
+        elif action == "database-outage":
+            before = _dead_letters(stream)
+            self.services.run("mongo.sh", "stop")
+            self.on_outage()
+            while (
+                _dead_letters(stream) - before < self.min_dead_letters
+                and time.monotonic() - mark < self.max_outage_s
+            ):
+                inbox.read(0.2)
+            self.services.run("mongo.sh", "start")
+            self.database_outage_s = round(time.monotonic() - mark, 1)
+            self.dead_lettered_in_outage = _dead_letters(stream) - before
+        log.info("soak: %s at %d settled took %.1f s", action, settled, time.monotonic() - mark)
+
+
+def _dead_letters(stream: AttemptLog) -> int:
+    """Good events dead-lettered so far (bad records are not the outage's doing)."""
+    valid = set(stream.event_ids)
+    return sum(a.outcome == "dead_lettered" and a.event_id in valid for a in stream.attempts)
+
+
+def _keep_one_running(workers: WorkerProcesses) -> int:
+    """Start a worker when none runs (one exited by itself); returns 1 if it had to."""
+    if workers.running():
+        return 0
+    exited = workers.started[-1]
+    log.error("soak: worker pid %d exited with %s:\n%s", exited.pid, exited.returncode,
+              workers.log_tail(exited))  # fmt: skip
+    workers.start()
+    return 1
+
+
+def _check(deadline: float, progress: str) -> None:
+    if time.monotonic() > deadline:
+        raise SoakFailed(f"soak timed out: {progress}")
+
+
+class _Lag:
+    """Records of the group's topics not yet committed, checked at most every LAG_CHECK_S."""
+
+    def __init__(self, bus: Broker, group: str, topics: list[str]) -> None:
+        self.bus, self.group, self.topics = bus, group, topics
+        self._checked = 0.0
+
+    def drained(self) -> bool:
+        if time.monotonic() - self._checked < LAG_CHECK_S:
+            return False
+        self._checked = time.monotonic()
+        try:
+            return self.bus.lag(self.group, *self.topics) == 0
+        except BrokerError as error:
+            log.warning("soak: cannot read the group's lag yet: %r", error)
+            return False
