@@ -31,7 +31,6 @@ def replay_dead_letters(
     *,
     group: str = "dlq-replayer",
     idle_timeout_s: float = 1.0,
-    limit: int | None = None,
     only: Collection[str] | None = None,
     on_skip: Callable[[Record], None] = lambda record: None,
 ) -> int:
@@ -41,7 +40,7 @@ def replay_dead_letters(
     republished, and passed to `on_skip`."""
     replayed = 0
     with bus.consumer(group, [dlq_topic(topic)]) as dead, bus.producer() as producer:
-        while limit is None or replayed < limit:
+        while True:
             batch = dead.poll(idle_timeout_s)
             if not batch:
                 return replayed
@@ -56,9 +55,6 @@ def replay_dead_letters(
                 )
                 dead.commit(record)
                 replayed += 1
-                if limit is not None and replayed >= limit:
-                    break
-    return replayed
 
 
 @dataclass
