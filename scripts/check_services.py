@@ -14,22 +14,19 @@ Run by `services.sh up`/`check` when the project venv exists.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
 import urllib.parse
 import uuid
 
-KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+from modelguard.config import kafka_servers, mongodb_uri
+
+KAFKA_BOOTSTRAP = kafka_servers()
 # Same server as MONGODB_URI, but its own database, so a check never touches
 # the lab's data.
 CHECK_DB = "modelguard_check"
-MONGO_CHECK_URI = (
-    urllib.parse.urlsplit(os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017/modelguard"))
-    ._replace(path="/" + CHECK_DB)
-    .geturl()
-)
+MONGO_CHECK_URI = urllib.parse.urlsplit(mongodb_uri())._replace(path="/" + CHECK_DB).geturl()
 CHECK_TOPIC = "modelguard-selfcheck"
 TIMEOUT_S = 30
 

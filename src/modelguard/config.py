@@ -87,15 +87,28 @@ def answers(host: str, port: int, timeout_s: float = 1.0) -> bool:
     return True
 
 
+def host_and_port(address: str, default_port: int) -> tuple[str, int]:
+    """("host", port) from "host:port", "host" or "[::1]:port"."""
+    host, sep, port = address.strip().rpartition(":")
+    if not sep or host.endswith(":"):  # no port, or a bare IPv6 address
+        return address.strip().strip("[]") or "127.0.0.1", default_port
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def first_mongodb_host(uri: str) -> tuple[str, int]:
+    """The first server of a MongoDB URI, as (host, port)."""
+    hosts = urlsplit(uri).netloc.rpartition("@")[2]
+    return host_and_port(hosts.split(",")[0], 27017)
+
+
 def answers_any(servers: str, default_port: int = 9092, timeout_s: float = 1.0) -> bool:
     """Whether any of "host:port[,host:port]" accepts a TCP connection."""
     for server in servers.split(","):
-        host, _, port = server.strip().rpartition(":")
         try:
-            number = int(port or default_port)
+            host, port = host_and_port(server, default_port)
         except ValueError:
             continue
-        if answers(host or "127.0.0.1", number, timeout_s):
+        if answers(host, port, timeout_s):
             return True
     return False
 
@@ -103,8 +116,7 @@ def answers_any(servers: str, default_port: int = 9092, timeout_s: float = 1.0) 
 def real_services() -> tuple[str, str] | None:
     """(Kafka servers, MongoDB URI) when both answer, else None."""
     servers, uri = kafka_servers(), mongodb_uri()
-    mongo = urlsplit(uri)
-    if answers_any(servers) and answers(mongo.hostname or "127.0.0.1", mongo.port or 27017):
+    if answers_any(servers) and answers(*first_mongodb_host(uri)):
         return servers, uri
     return None
 

@@ -8,38 +8,36 @@ instead, so that a run that started the services cannot pass by skipping.
 from __future__ import annotations
 
 import os
-import socket
-from urllib.parse import urlsplit
 
 import pytest
 
-from modelguard.config import kafka_sasl_servers
+from modelguard.config import (
+    answers,
+    first_mongodb_host,
+    host_and_port,
+    kafka_sasl_servers,
+    kafka_servers,
+)
+from modelguard.config import (
+    mongodb_uri as configured_mongodb_uri,
+)
 
 
 def require_service(name: str, host: str, port: int, timeout_s: float = 2.0) -> None:
     """Skip the test, or fail it under MODELGUARD_REQUIRE_SERVICES=1, unless host:port
     accepts a TCP connection."""
-    try:
-        socket.create_connection((host, port), timeout=timeout_s).close()
-    except OSError as error:
-        reason = f"{name} does not answer on {host}:{port} ({error})"
-        if os.environ.get("MODELGUARD_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{reason}; MODELGUARD_REQUIRE_SERVICES=1 requires it", pytrace=False)
-        pytest.skip(reason)
-
-
-def host_and_port(address: str, default_port: int) -> tuple[str, int]:
-    """("host", port) from "host:port", "host" or "[::1]:port"."""
-    host, sep, port = address.strip().rpartition(":")
-    if not sep or host.endswith(":"):  # no port, or a bare IPv6 address
-        return address.strip().strip("[]"), default_port
-    return host.strip("[]"), int(port)
+    if answers(host, port, timeout_s):
+        return
+    reason = f"{name} does not answer on {host}:{port}"
+    if os.environ.get("MODELGUARD_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason}; MODELGUARD_REQUIRE_SERVICES=1 requires it", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     """KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092), once its first server answers."""
-    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or "127.0.0.1:9092"
+    servers = kafka_servers()
     require_service("Kafka", *host_and_port(servers.split(",")[0], 9092))
     return servers
 
@@ -56,7 +54,6 @@ def kafka_sasl_bootstrap() -> str:
 @pytest.fixture(scope="session")
 def mongodb_uri() -> str:
     """MONGODB_URI (default mongodb://127.0.0.1:27017/modelguard), once its server answers."""
-    uri = os.environ.get("MONGODB_URI") or "mongodb://127.0.0.1:27017/modelguard"
-    hosts = urlsplit(uri).netloc.rpartition("@")[2]
-    require_service("MongoDB", *host_and_port(hosts.split(",")[0], 27017))
+    uri = configured_mongodb_uri()
+    require_service("MongoDB", *first_mongodb_host(uri))
     return uri

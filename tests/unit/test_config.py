@@ -47,3 +47,27 @@ def test_the_defaults_are_the_ones_the_scripts_start(monkeypatch):
     monkeypatch.delenv("MONGODB_URI", raising=False)
     assert config.kafka_servers() == "127.0.0.1:9092"
     assert config.mongodb_uri() == "mongodb://127.0.0.1:27017/modelguard"
+
+
+def test_addresses_are_split_once_for_every_service_check():
+    from modelguard.config import first_mongodb_host, host_and_port
+
+    assert host_and_port("broker:19092", 9092) == ("broker", 19092)
+    assert host_and_port("broker", 9092) == ("broker", 9092)
+    assert host_and_port("[::1]:9093", 9092) == ("::1", 9093)
+    assert first_mongodb_host("mongodb://u:p@db1:27018,db2/lab") == ("db1", 27018)
+    assert first_mongodb_host("mongodb://127.0.0.1/lab") == ("127.0.0.1", 27017)
+
+
+def test_any_answering_server_of_a_list_will_do():
+    from modelguard.config import answers_any
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    try:
+        port = server.getsockname()[1]
+        assert answers_any(f"127.0.0.1:1,127.0.0.1:{port}")
+        assert not answers_any("127.0.0.1:1,not-a-port:x")
+    finally:
+        server.close()

@@ -136,6 +136,20 @@ def test_only_replays_its_class_and_commits_past_the_rest():
     bus.close()
 
 
+def test_a_limited_replay_stops_at_the_dead_letters_there_were():
+    bus = MemoryBroker()
+    bus.create_topic(TOPIC, 1)
+    with bus.producer() as producer:
+        for n in range(3):
+            producer.publish(dlq_topic(TOPIC), b"%d" % n)
+    there = len(bus.topic_records(dlq_topic(TOPIC)))
+    with bus.producer() as producer:  # a worker dead-letters more meanwhile
+        producer.publish(dlq_topic(TOPIC), b"later")
+    assert replay_dead_letters(bus, TOPIC, group="r2", limit=there, idle_timeout_s=0.1) == 3
+    assert [r.value for r in bus.topic_records(TOPIC)] == [b"0", b"1", b"2"]
+    bus.close()
+
+
 def test_the_command_line_inspects_a_flooded_embedded_dlq(capsys):
     assert main(["dlq", "inspect", "--topic", "orders", "--events", "4", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

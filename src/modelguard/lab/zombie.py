@@ -31,7 +31,7 @@ from modelguard.bootstrap import open_broker
 from modelguard.config import require_database_uri, retry_topic, run_names
 from modelguard.entrypoints.worker import faults_argument
 from modelguard.lab.databases import fresh_database, run_database_name
-from modelguard.lab.kafka_soak import SoakFailed
+from modelguard.lab.soak.plan import SoakFailed
 from modelguard.lab.outcomes import AttemptLog, duplicate_allocations
 from modelguard.lab.reports import ReportInbox
 from modelguard.lab.scenarios import create_topics, publish_events

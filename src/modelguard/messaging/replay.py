@@ -31,16 +31,20 @@ def replay_dead_letters(
     *,
     group: str = "dlq-replayer",
     idle_timeout_s: float = 1.0,
+    limit: int | None = None,
     only: Collection[str] | None = None,
     on_skip: Callable[[Record], None] = lambda record: None,
 ) -> int:
     """Republish `<topic>.dlq` to the records' original topics; returns how many.
 
+    `limit` stops after that many: a replay of the dead letters there were when it
+    started, while workers that go on dead-lettering add more behind them.
+
     With `only`, records whose error class is not in it are committed without being
     republished, and passed to `on_skip`."""
     replayed = 0
     with bus.consumer(group, [dlq_topic(topic)]) as dead, bus.producer() as producer:
-        while True:
+        while limit is None or replayed < limit:
             batch = dead.poll(idle_timeout_s)
             if not batch:
                 return replayed
@@ -55,6 +59,9 @@ def replay_dead_letters(
                 )
                 dead.commit(record)
                 replayed += 1
+                if limit is not None and replayed >= limit:
+                    break
+    return replayed
 
 
 @dataclass

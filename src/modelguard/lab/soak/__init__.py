@@ -17,8 +17,8 @@ Each module decides one thing:
 - `database`: what the embedded database holds, and why it is emptied after
   each round (mongomock scans a whole collection for every query);
 - `embedded`: the whole run on the embedded broker;
-- `plan`, `processes`: the drill with worker processes on Kafka, and what it does
-  to the broker and the database, when;
+- `plan`, `processes`, `fates`: the drill with worker processes on Kafka, what it
+  does to the broker and the database, when, and what became of each record;
 - `verdict`: the one verdict; `run`: `run_soak`; `report`: the table and the command.
 """
 

@@ -21,18 +21,18 @@ import logging
 import random
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from modelguard.bootstrap import open_broker
 from modelguard.config import dlq_topic, require_database_uri, retry_topic, run_names
 from modelguard.lab.databases import fresh_database, run_database_name
-from modelguard.lab.outcomes import AttemptLog, duplicate_allocations
+from modelguard.lab.outcomes import AttemptLog
 from modelguard.lab.reports import ReportInbox
 from modelguard.lab.scenarios import create_topics
 from modelguard.lab.seed import purchases, seed_academy
+from modelguard.lab.soak.fates import mix, publish, tally
 from modelguard.lab.soak.parts import (
     DEFAULT_PARTS,
     DEFAULT_RECORDS,
@@ -41,11 +41,8 @@ from modelguard.lab.soak.parts import (
     Parts,
 )
 from modelguard.lab.soak.plan import OUTAGE_BACKLOG, Services, SoakFailed, SoakPlan
-from modelguard.lab.soak.records import BAD_CATEGORIES, RECORD_ID, Outgoing, bad_record
 from modelguard.lab.worker_processes import WorkerProcesses, worker_command, worker_env
-from modelguard.messaging.consumer import Headers
-from modelguard.messaging.events import PurchaseCreated
-from modelguard.messaging.port import Broker, BrokerError, Record
+from modelguard.messaging.port import Broker, BrokerError
 from modelguard.messaging.replay import replay_dead_letters
 
 log = logging.getLogger(__name__)
@@ -80,7 +77,7 @@ def run_process_soak(
     # Bad records carry ids of their own: one sharing a good event's id would be skipped
     # as a duplicate once that event was applied.
     broken = purchases(bad_count, courses, prefix=f"{run_id}-bad")
-    stream = _mix(rng, events, broken)
+    stream = mix(rng, events, broken)
     plan = SoakPlan.draw(len(events), parts.kills, seed=seed,
                          restart_broker=parts.restart_broker,
                          database_outage=parts.database_outage)  # fmt: skip
@@ -102,7 +99,7 @@ def run_process_soak(
             first = [o for o in stream if o.outgoing.purchase_id not in held]
             rest = [o for o in stream if o.outgoing.purchase_id in held]
             mark = time.monotonic()
-            _publish(bus, topic, first)
+            publish(bus, topic, first)
             timings["publish"] = round(time.monotonic() - mark, 1)
             lag = _Lag(bus, group, [topic, retry_topic(topic)])
             command = worker_command("fixed", topic, group, report_topic=reports)
@@ -112,7 +109,7 @@ def run_process_soak(
             ):
                 mark = time.monotonic()
                 workers.start()
-                drill.on_outage = lambda: _publish(bus, topic, rest)
+                drill.on_outage = lambda: publish(bus, topic, rest)
                 steps = list(plan.steps)
                 while not (not steps and settled.all_settled() and lag.drained()):
                     _check(deadline, f"{settled.settled()} of {len(events)} events settled")
@@ -132,8 +129,11 @@ def run_process_soak(
                 replayed = 0
                 if parts.replay:
                     inbox.logs.append(replay)
+                    # Only the dead letters there are now: the worker dead-letters the
+                    # replayed bad records again, and those must not come round forever.
+                    there = sum(1 for _ in bus.scan(dlq_topic(topic)))
                     replayed = replay_dead_letters(
-                        bus, topic, group=f"replayer.{run_id}", idle_timeout_s=5.0
+                        bus, topic, group=f"replayer.{run_id}", idle_timeout_s=5.0, limit=there
                     )
                     while not (replay.all_settled() and lag.drained()):
                         _check(deadline, f"{replay.settled()} of {len(dead)} replayed settled")
@@ -142,7 +142,7 @@ def run_process_soak(
                 timings["replay"] = round(time.monotonic() - mark, 1)
                 processes = len(workers.started)
             dead_letters = list(bus.scan(dlq_topic(topic)))
-        result = _tally(stream, events, settled, replay, dead_letters, database)
+        result = tally(stream, events, settled, replay, dead_letters, database)
     finally:
         services.ensure_up()
         database.client.drop_database(database_name)
@@ -166,108 +166,6 @@ def run_process_soak(
         "duration_s": round(duration, 2),
         "records_per_s": round(records / duration, 1),
     }
-
-
-class _Published:
-    """One record of the stream and the id its header carries."""
-
-    def __init__(self, outgoing: Outgoing, record_id: bytes) -> None:
-        self.outgoing, self.record_id = outgoing, record_id
-
-
-def _mix(
-    rng: random.Random, events: Sequence[PurchaseCreated], broken: Sequence[PurchaseCreated]
-) -> list[_Published]:
-    """The valid events in order, with a bad record made of each of `broken` at a random
-    place among them."""
-    valid = [Outgoing(e.to_bytes(), e.purchase_id.encode(), "valid", e.purchase_id) for e in events]
-    mixed: list[Outgoing] = list(valid)
-    for event in broken:
-        record = bad_record(rng, rng.choice(BAD_CATEGORIES), event)
-        mixed.insert(rng.randrange(len(mixed) + 1), record)
-    return [_Published(o, str(n).encode()) for n, o in enumerate(mixed, start=1)]
-
-
-def _publish(bus: Broker, topic: str, stream: Sequence[_Published]) -> None:
-    with bus.producer() as producer:
-        for item in stream:
-            record = item.outgoing
-            producer.publish(topic, record.value, key=record.key,
-                             headers=[(RECORD_ID, item.record_id)])  # fmt: skip
-
-
-def _tally(
-    stream: Sequence[_Published],
-    events: Sequence[PurchaseCreated],
-    settled: AttemptLog,
-    replay: AttemptLog,
-    dead_letters: Sequence[Record],
-    database: Any,
-) -> dict[str, Any]:
-    """Each record's fate, read from the database and the DLQ, and the counts."""
-    allocated = set(database["allocations"].distinct("purchase_id"))
-    reasons: Counter[str] = Counter()
-    reasoned: set[bytes] = set()
-    without_reason = 0
-    for record in dead_letters:
-        error_class, message = (
-            record.header(Headers.ERROR_CLASS),
-            record.header(Headers.ERROR_MESSAGE),
-        )
-        if error_class and message:
-            reasons[error_class.decode()] += 1
-            reasoned.add(record.header(RECORD_ID) or b"")
-        else:
-            without_reason += 1
-    categories: dict[str, Counter[str]] = {}
-    for item in stream:
-        sent = item.outgoing
-        if sent.purchase_id is not None and sent.purchase_id in allocated:
-            fate = "processed"
-        elif item.record_id in reasoned:
-            fate = "dead_lettered"
-        else:
-            fate = "lost"
-        categories.setdefault(sent.category, Counter())[fate] += 1
-    unexpected = sum(
-        n for category, states in categories.items() for fate, n in states.items()
-        if fate != "lost" and fate != ("processed" if category == "valid" else "dead_lettered")
-    )  # fmt: skip
-    succeeded = {a.event_id for log in (settled, replay) for a in log.attempts
-                 if a.outcome == "succeeded"}  # fmt: skip
-    final = _final_outcomes(replay)
-    attempts = settled.attempts
-    return {
-        "processed": sum(s["processed"] for s in categories.values()),
-        "dead_lettered": sum(s["dead_lettered"] for s in categories.values()),
-        "lost": sum(s["lost"] for s in categories.values()),
-        "duplicates": duplicate_allocations(database),
-        "unexpected": unexpected,
-        "allocations_missing": sum(
-            e.event_id in succeeded and e.purchase_id not in allocated for e in events
-        ),
-        "dead_letters_without_reason": without_reason,
-        "replay_unexpected": sum(final.get(e) != "succeeded" for e in replay.event_ids),
-        "purchases": len(events),
-        "allocations": database["allocations"].count_documents({}),
-        "dead_letters": len(dead_letters),
-        "dead_lettered_events": len(replay.event_ids),
-        "replayed_succeeded": sum(o == "succeeded" for o in final.values()),
-        "replayed_dead_lettered": sum(o == "dead_lettered" for o in final.values()),
-        "attempts": dict(Counter(a.outcome for a in attempts)),
-        "errors": dict(Counter(a.error_class for a in attempts if a.error_class)),
-        "dead_letter_reasons": dict(reasons.most_common()),
-        "categories": {name: dict(states) for name, states in sorted(categories.items())},
-    }
-
-
-def _final_outcomes(replay: AttemptLog) -> dict[str, str]:
-    final: dict[str, str] = {}
-    for attempt in (a for a in replay.attempts if a.event_id in replay.event_ids):
-        assert attempt.event_id is not None
-        if attempt.outcome in ("succeeded", "dead_lettered") or attempt.event_id not in final:
-            final[attempt.event_id] = attempt.outcome
-    return final
 
 
 class _Drill:
