@@ -31,11 +31,11 @@ from modelguard.bootstrap import open_broker
 from modelguard.config import require_database_uri, retry_topic, run_names
 from modelguard.entrypoints.worker import faults_argument
 from modelguard.lab.databases import fresh_database, run_database_name
-from modelguard.lab.soak.plan import SoakFailed
 from modelguard.lab.outcomes import AttemptLog, duplicate_allocations
 from modelguard.lab.reports import ReportInbox
 from modelguard.lab.scenarios import create_topics, publish_events
 from modelguard.lab.seed import purchases, seed_academy
+from modelguard.lab.soak.plan import SoakFailed
 from modelguard.lab.worker_processes import WorkerProcesses, worker_command, worker_env
 from modelguard.messaging.events import PurchaseCreated
 
@@ -124,8 +124,15 @@ def run_zombie_drill(
                     publish_events(bus, topic, share)
                     zombie = _wait_for_stall(workers, inbox, victim.event_id, deadline)
                     report.frozen_s.append(
-                        _freeze_until_redone(workers, zombie, inbox, database, victim,
-                                             session_timeout_ms / 1000, deadline)  # fmt: skip
+                        _freeze_until_redone(
+                            workers,
+                            zombie,
+                            inbox,
+                            database,
+                            victim,
+                            session_timeout_ms / 1000,
+                            deadline,
+                        )  # fmt: skip
                     )
                     name = process_name(zombie)
                     while not any(
@@ -200,9 +207,7 @@ def _tally(
 ) -> None:
     report.attempts = len(stream.attempts)
     report.handed_back = len(inbox.handed_back)
-    report.commits_refused = sum(
-        h["error_class"] == "CommitFailedError" for h in inbox.handed_back
-    )
+    report.commits_refused = sum(h["error_class"] == "CommitFailedError" for h in inbox.handed_back)
     handlers: dict[str, set[str]] = {}
     for attempt in stream.attempts:
         handlers.setdefault(attempt.event_id or "", set()).add(attempt.consumer)
