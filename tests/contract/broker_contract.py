@@ -167,6 +167,46 @@ class BrokerContract:
                 owner.commit(Record(other, elsewhere.partition, elsewhere.offset, None, b"y"))
             owner.commit(record)
 
+    def test_sent_records_are_stored_once_flushed(self, broker):
+        topic = self.topic(broker)
+        with broker.producer() as producer:
+            for n in range(5):
+                producer.send(topic, b"%d" % n, key=b"k", headers=[("h", b"%d" % n)])
+            producer.flush()
+            producer.flush()  # nothing pending: returns at once
+        with broker.consumer(unique("group"), [topic]) as consumer:
+            records = consume(consumer, 5, self.wait_s)
+        assert [(r.value, r.header("h")) for r in records] == [(b"%d" % n,) * 2 for n in range(5)]
+
+    def test_a_batch_commit_stores_each_partitions_end_and_a_new_member_starts_there(self, broker):
+        topic, group = self.topic(broker, partitions=2), unique("group")
+        with broker.producer() as producer:
+            for n in range(6):
+                producer.publish(topic, b"%d" % n, key=b"%d" % n)
+        with broker.consumer(group, [topic]) as first:
+            records = consume(first, 6, self.wait_s)
+            by_partition = {p: [r for r in records if r.partition == p] for p in (0, 1)}
+            # Every record of partition 0 but its last, and all of partition 1, in any order.
+            batch = by_partition[0][:-1] + by_partition[1][::-1]
+            first.commit_batch(batch)
+            first.commit_batch([])  # nothing to commit is not an error
+        with broker.consumer(group, [topic]) as second:
+            rest = consume(second, 1, self.wait_s) + consume(second, 1, self.quiet_s)
+        assert [(r.partition, r.offset) for r in rest] == [(0, by_partition[0][-1].offset)]
+
+    def test_a_batch_commit_with_a_partition_the_member_does_not_own_commits_nothing(self, broker):
+        topic, other, group = self.topic(broker), self.topic(broker), unique("g")
+        with broker.producer() as producer:
+            producer.publish(topic, b"x")
+            elsewhere = producer.publish(other, b"y")
+        with broker.consumer(group, [topic]) as member:
+            [record] = consume(member, 1, self.wait_s)
+            stranger = Record(other, elsewhere.partition, elsewhere.offset, None, b"y")
+            with pytest.raises(CommitFailedError):
+                member.commit_batch([record, stranger])
+        with broker.consumer(group, [topic]) as again:
+            assert [r.value for r in consume(again, 1, self.wait_s)] == [b"x"]
+
     def test_a_closed_consumer_can_neither_commit_nor_poll(self, broker):
         topic = self.topic(broker)
         with broker.producer() as producer:

@@ -129,7 +129,10 @@ def test_a_malformed_record_is_dead_lettered_and_the_consumer_goes_on(bus):
 
 
 class CommitSpy:
-    """Wraps the broker so the test sees the order of publishes and commits."""
+    """Wraps the broker so the test sees the order of sends, flushes and commits.
+
+    A send to `fail_publish_to` is taken, and fails at the next flush, as a record
+    that Kafka does not store fails: only when the producer is asked about it."""
 
     def __init__(self, broker: MemoryBroker, fail_publish_to: str | None = None) -> None:
         self.broker, self.calls, self.fail_publish_to = broker, [], fail_publish_to
@@ -138,12 +141,22 @@ class CommitSpy:
         spy, inner = self, self.broker.producer()
 
         class Producer:
-            def publish(self, topic, value, **kw):
+            doomed = False
+
+            def send(self, topic, value, **kw):
+                spy.calls.append(("send", topic))
                 if topic == spy.fail_publish_to:
-                    spy.calls.append(("publish-failed", topic))
+                    self.doomed = True
+                else:
+                    inner.send(topic, value, **kw)
+
+            def flush(self):
+                doomed, self.doomed = self.doomed, False
+                if doomed:
+                    spy.calls.append(("flush-failed",))
                     raise BrokerError("broker unavailable")
-                spy.calls.append(("publish", topic))
-                return inner.publish(topic, value, **kw)
+                spy.calls.append(("flush",))
+                inner.flush()
 
             def close(self):
                 inner.close()
@@ -157,9 +170,12 @@ class CommitSpy:
             def poll(self, timeout_s=0.1, max_records=100):
                 return inner.poll(timeout_s, max_records)
 
-            def commit(self, record):
-                spy.calls.append(("commit", record.topic))
-                inner.commit(record)
+            def commit_batch(self, records):
+                ends = {}  # what the group stores: per partition, the offset after the last
+                for r in records:
+                    ends[r.topic] = max(ends.get(r.topic, 0), r.offset + 1)
+                spy.calls.append(("commit", sorted(ends.items())))
+                inner.commit_batch(records)
 
             def close(self):
                 inner.close()
@@ -167,33 +183,97 @@ class CommitSpy:
         return Consumer()
 
 
-def test_an_offset_is_committed_only_after_the_retry_publish(bus):
+def test_an_offset_is_committed_only_after_the_retry_is_flushed(bus):
     spy = CommitSpy(bus)
     consumer = RetryingConsumer(spy, TOPIC, GROUP, FailingFirst(1))
     publish(bus, event().to_bytes())
     drain(consumer)
     assert spy.calls == [
-        ("publish", retry_topic(TOPIC)),
-        ("commit", TOPIC),
-        ("commit", retry_topic(TOPIC)),
+        ("send", retry_topic(TOPIC)),
+        ("flush",),
+        ("commit", [(TOPIC, 1)]),
+        ("flush",),
+        ("commit", [(retry_topic(TOPIC), 1)]),
     ]
     consumer.close()
 
 
-def test_when_the_dlq_publish_fails_nothing_is_committed_and_the_record_comes_back(bus):
+def test_a_polled_batch_is_reported_and_committed_once_after_its_retries_and_dead_letters(bus):
+    fails = {"evt-2": RuntimeError, "evt-4": OverwriteModelError}
+
+    def handler(evt, attempt):
+        if evt.event_id in fails:
+            raise fails[evt.event_id]("no")
+
+    spy = CommitSpy(bus)
+    reports = []
+    consumer = RetryingConsumer(
+        spy, TOPIC, GROUP, handler, policy=CLASSIFY, on_attempt=reports.append,
+        before_commit=lambda: spy.calls.append(("before-commit", len(reports))),
+    )  # fmt: skip
+    for n in range(1, 6):
+        publish(bus, event(n).to_bytes())
+    publish(bus, b"not an event")
+    assert consumer.poll_once(0.01) == 6
+    assert spy.calls == [
+        ("send", retry_topic(TOPIC)),
+        ("send", dlq_topic(TOPIC)),
+        ("send", dlq_topic(TOPIC)),
+        ("flush",),
+        ("before-commit", 6),  # every attempt reported, then the caller's hook, then the commit
+        ("commit", [(TOPIC, 6)]),
+    ]
+    assert bus.committed(GROUP, TOPIC, 0) == 6
+    assert [r.outcome for r in reports] == [
+        "succeeded", "retrying", "succeeded", "dead_lettered", "succeeded", "dead_lettered",
+    ]  # fmt: skip
+    consumer.close()
+
+
+def test_when_the_dlq_send_fails_nothing_of_the_batch_is_committed_and_it_comes_back(bus):
     spy = CommitSpy(bus, fail_publish_to=dlq_topic(TOPIC))
-    handler = FailingFirst(99)
+    handled = []
+
+    def handler(evt, attempt):
+        handled.append(evt.event_id)
+        if evt.event_id == "evt-2":
+            raise RuntimeError("no")
+
     consumer = RetryingConsumer(spy, TOPIC, GROUP, handler, policy=NO_RETRIES)
-    publish(bus, event().to_bytes())
+    for n in (1, 2, 3):
+        publish(bus, event(n).to_bytes())
     consumer.poll_once(0.01)
-    consumer.poll_once(0.01)
-    assert ("commit", TOPIC) not in spy.calls
-    assert handler.calls == [1, 1], "the record was redelivered after the failed publish"
+    assert spy.calls[-1] == ("flush-failed",)
+    assert not any(call[0] == "commit" for call in spy.calls)
     assert bus.committed(GROUP, TOPIC, 0) is None
+    consumer.poll_once(0.01)
+    assert handled == ["evt-1", "evt-2", "evt-3"] * 2, "the whole batch was redelivered"
     spy.fail_publish_to = None
     consumer.poll_once(0.01)
-    assert spy.calls[-2:] == [("publish", dlq_topic(TOPIC)), ("commit", TOPIC)]
+    assert spy.calls[-3:] == [("send", dlq_topic(TOPIC)), ("flush",), ("commit", [(TOPIC, 3)])]
+    assert bus.committed(GROUP, TOPIC, 0) == 3
     consumer.close()
+
+
+def test_a_stop_mid_batch_commits_what_settled_and_leaves_the_rest_for_the_next_owner(bus):
+    handled = []
+    consumer = None
+
+    def handler(evt, attempt):
+        handled.append(evt.event_id)
+        if evt.event_id == "evt-2":
+            consumer.stop()  # as SIGTERM does, while a record is in hand
+
+    consumer = RetryingConsumer(bus, TOPIC, GROUP, handler)
+    for n in (1, 2, 3, 4):
+        publish(bus, event(n).to_bytes())
+    assert consumer.poll_once(0.01) == 2
+    assert bus.committed(GROUP, TOPIC, 0) == 2
+    consumer.close()
+    after = RetryingConsumer(bus, TOPIC, GROUP, lambda e, a: handled.append(e.event_id))
+    drain(after)
+    assert handled == ["evt-1", "evt-2", "evt-3", "evt-4"]
+    after.close()
 
 
 @pytest.mark.parametrize("attempt_header", [b"two", b"0", b"-3"])

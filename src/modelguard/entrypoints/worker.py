@@ -17,6 +17,8 @@ It decides:
   `WorkerMetrics`, observed through the consumer's `on_attempt` and a handler
   wrapper; with --metrics-port, Prometheus scrapes them at /metrics (port 0 takes
   a free port, which the log names);
+  Reports are sent as a batch settles and flushed once per batch, before its
+  commit, so a committed record's report is never lost to a SIGKILL;
 - shutdown: SIGTERM or SIGINT lets the record in hand finish and commit, then the
   member leaves its group and the process exits 0. A crash is the runner's SIGKILL;
   nothing here simulates one.
@@ -219,11 +221,14 @@ class WorkerProcess:
             return
         if self._report is not None:
             self._report.send("started")
+            self._report.flush()
         idle_since = time.monotonic()
         try:
             while not self._stopping.is_set():
                 try:
                     settled = self._member().poll_once(POLL_S)
+                    # Reports outside a commit (records handed back) go out here.
+                    self._flush_reports()
                 except AuthenticationFailedError:
                     raise
                 except BrokerError as error:
@@ -268,7 +273,8 @@ class WorkerProcess:
             self._consumer = RetryingConsumer(
                 self.broker, self.topic, self.group, handler,
                 policy=self.policy, on_attempt=self._on_attempt,
-                on_handed_back=self._on_handed_back, name=self.name,
+                on_handed_back=self._on_handed_back, before_commit=self._flush_reports,
+                name=self.name,
             )  # fmt: skip
             if self._stopping.is_set():  # a signal arrived while it was joining
                 self._consumer.stop()
@@ -304,6 +310,10 @@ class WorkerProcess:
                 record={**where, "event_id": event_id, "error_class": type(error).__name__},
             )  # fmt: skip
 
+    def _flush_reports(self) -> None:
+        if self._report is not None:
+            self._report.flush()
+
     def _on_attempt(self, attempt) -> None:
         if self.metrics is not None:
             self.metrics.observe(attempt)
@@ -320,7 +330,8 @@ class Report:
     """Publishes this process's attempts and model counts to a report topic.
 
     A report that cannot be published is logged and dropped: reports are for a
-    runner's tally, and must never hold up or fail the record being handled.
+    runner's tally, and must never hold up or fail the record being handled. They
+    are sent without waiting, and `flush` waits for a whole batch of them at once.
     """
 
     def __init__(self, broker, topic: str, process: WorkerProcess) -> None:
@@ -342,11 +353,19 @@ class Report:
             "metrics": {} if self.process.metrics is None else self.process.metrics.snapshot(),
         }
         try:
-            self._producer.publish(
+            self._producer.send(
                 self.topic, json.dumps(payload).encode(), key=self.process.name.encode()
             )
         except BrokerError as error:
             log.warning("worker %s: report not published: %s", self.process.name, error)
+
+    def flush(self) -> None:
+        from modelguard.messaging.port import BrokerError
+
+        try:
+            self._producer.flush()
+        except BrokerError as error:
+            log.warning("worker %s: reports not published: %s", self.process.name, error)
 
 
 def _show_info_logs() -> None:

@@ -12,10 +12,19 @@ It is responsible for:
   sleeping and without holding back the main topic), otherwise publish to `<topic>.dlq` with
   the error class, message, notes, attempts, original topic/partition/offset
   and the first failure's time;
-- committing a record's offset only after the handler succeeded or the retry
-  or DLQ publish completed, so a crash in between redelivers the record;
+- committing once per polled batch, after every record in it has settled: the
+  handler succeeded, or its retry or DLQ record was sent. Those records are sent
+  without waiting on each and flushed before the commit that covers them, so a
+  crash anywhere before the commit redelivers the uncommitted rest (at least once;
+  the handler's idempotency guard absorbs the redelivery);
+- reporting a batch's attempts to ``on_attempt`` once its retries and dead
+  letters are stored and just before its commit, then calling ``before_commit``,
+  where a caller whose reports must not be lost makes them durable: a report
+  never sits between a record and the next, and a committed record is always
+  reported (a batch that fails before its commit comes back and is reported
+  again);
 - leaving and rejoining the group when the broker fails a publish or commit,
-  so the record in hand is redelivered rather than skipped, and retrying the
+  so the batch in hand is redelivered rather than skipped, and retrying the
   join on later polls while the broker is away.
 
 A retried record is republished and committed (Uber's reprocessing pattern),
@@ -108,6 +117,7 @@ class RetryingConsumer:
         policy: RetryPolicy = SEED,
         on_attempt: Callable[[Attempt], None] = lambda attempt: None,
         on_handed_back: Callable[[Record, BrokerError], None] = lambda record, error: None,
+        before_commit: Callable[[], None] = lambda: None,
         name: str = "consumer",
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -115,12 +125,17 @@ class RetryingConsumer:
         self._broker, self._handler, self._policy = broker, handler, policy
         self._on_attempt, self._clock = on_attempt, clock
         self._on_handed_back = on_handed_back
+        self._before_commit = before_commit
         self._producer = broker.producer()
         self._consumer: Consumer | None = broker.consumer(
             group, [topic, retry_topic(topic)], client_id=name
         )
         self._gate = DueGate(retry_topic(topic), clock)
         self._stopping = threading.Event()
+        self.current_record: Record | None = None  # the record being settled, or settled last
+        # This batch's attempts with their records, reported just before its commit.
+        self._reports: list[tuple[Record, Attempt]] = []
+        self._record: Record | None = None  # the record being settled
 
     def run(self, *, idle_timeout_s: float | None = None, poll_timeout_s: float = 0.1) -> None:
         """Handle records until stop(), or until nothing arrived for `idle_timeout_s`."""
@@ -137,30 +152,61 @@ class RetryingConsumer:
         return bool(self._gate.held)
 
     def poll_once(self, timeout_s: float = 0.1) -> int:
-        """Handle one batch; returns how many records it settled."""
+        """Handle one batch and commit it; returns how many records it settled."""
         if self._consumer is None and not self._join(timeout_s):
             return 0
-        settled = 0
-        self._gate.release(self._consumer)
-        for record in self._consumer.poll(self._gate.poll_timeout(timeout_s)):
-            if self._stopping.is_set():
-                break  # the rest stays uncommitted and is redelivered to the next owner
-            try:
-                if not self._gate.admit(self._consumer, record):
-                    continue  # not due yet: its partition waits, the others flow
-                self.handle(record)
-            except BrokerError as error:
-                # A refused commit is the zombie's case: the group moved the partition on
-                # while this member was silent, and the record is its new owner's now.
-                log.warning("%s: broker failed (%s); rejoining the group", self.name, error)
+        settled: list[Record] = []
+        in_hand: Record | None = None
+        self._reports = []
+        try:
+            self._gate.release(self._consumer)
+            for record in self._consumer.poll(self._gate.poll_timeout(timeout_s)):
+                if self._stopping.is_set():
+                    break  # the rest stays uncommitted and is redelivered to the next owner
+                in_hand = record
+                if self._gate.admit(self._consumer, record):
+                    self._settle(record)
+                    settled.append(record)
+                # else not due yet: its partition waits (and skips the rest of this batch's
+                # records of it), the others flow
+                in_hand = None
+            # Records arrive in offset order per partition and settle in that order, so
+            # what settled is a prefix of each partition: committing its end skips nothing.
+            self._commit(settled)
+        except BrokerError as error:
+            # A refused commit is the zombie's case: the group moved the partitions on
+            # while this member was silent, and the batch is their new owners' now.
+            log.warning("%s: broker failed (%s); rejoining the group", self.name, error)
+            for record in [*settled, *([in_hand] if in_hand is not None else [])]:
                 self._on_handed_back(record, error)
-                self._leave()
-                break
-            settled += 1
-        return settled
+            self._leave()
+            return 0
+        return len(settled)
 
     def handle(self, record: Record) -> None:
-        """Settle one record: handled, retried or dead-lettered, then committed."""
+        """Settle one record and commit it: a batch of one."""
+        self._reports = []
+        self._settle(record)
+        self._commit([record])
+
+    def report(self, record: Record, attempt: Attempt) -> None:
+        """Called once per attempt, before its batch's commit, once its retry or dead
+        letter is stored; passes it to ``on_attempt``. A subclass that needs the record
+        itself overrides this."""
+        self._on_attempt(attempt)
+
+    def _commit(self, records: list[Record]) -> None:
+        if not records:
+            return
+        self._producer.flush()  # every retry and dead letter stored before the commit
+        self._deliver_reports()
+        self._before_commit()
+        self._consumer.commit_batch(records)
+
+    def _settle(self, record: Record) -> None:
+        """Handle one record, or send it on to the retry topic or the DLQ."""
+        self.current_record = record
+        self._record = record
         try:
             attempt = _attempt_of(record)
             event = parse_event(record.value)
@@ -176,7 +222,6 @@ class RetryingConsumer:
                     self._dead_letter(record, attempt, error, event_id=event.event_id)
             else:
                 self._report(event.event_id, attempt, "succeeded")
-        self._consumer.commit(record)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -193,16 +238,14 @@ class RetryingConsumer:
         delay_s = self._policy.delay_s(attempt, error)
         if delay_s > 0:
             headers += due_header(self._clock(), delay_s)
-        self._producer.publish(
-            retry_topic(self.topic), record.value, key=record.key, headers=headers
-        )
+        self._producer.send(retry_topic(self.topic), record.value, key=record.key, headers=headers)
         self._report(event_id, attempt, "retrying", error)
 
     def _dead_letter(
         self, record: Record, attempt: int, error: Exception, *, event_id: str | None
     ) -> None:
         headers = self._failure_headers(record, attempt, error)
-        self._producer.publish(dlq_topic(self.topic), record.value, key=record.key, headers=headers)
+        self._producer.send(dlq_topic(self.topic), record.value, key=record.key, headers=headers)
         log.error(
             "%s: dead-lettered %s after %d attempt(s): %r", self.name, event_id, attempt, error
         )
@@ -236,16 +279,20 @@ class RetryingConsumer:
     def _report(
         self, event_id: str | None, attempt: int, outcome: str, error: Exception | None = None
     ) -> None:
-        self._on_attempt(
-            Attempt(
-                event_id=event_id,
-                attempt=attempt,
-                outcome=outcome,
-                error_class=type(error).__name__ if error else None,
-                error=str(error) if error else None,
-                consumer=self.name,
-            )
+        report = Attempt(
+            event_id=event_id,
+            attempt=attempt,
+            outcome=outcome,
+            error_class=type(error).__name__ if error else None,
+            error=str(error) if error else None,
+            consumer=self.name,
         )
+        self._reports.append((self._record, report))
+
+    def _deliver_reports(self) -> None:
+        reports, self._reports = self._reports, []
+        for record, attempt in reports:
+            self.report(record, attempt)
 
     def _leave(self) -> None:
         """Give up membership; the next poll joins again from the committed offsets."""

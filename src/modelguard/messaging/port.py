@@ -3,10 +3,12 @@
 It decides:
 
 - the record shape: bytes in and bytes out, headers as ``(str, bytes)`` pairs;
-- the delivery contract: ``publish`` returns once the record is stored; a consumer reads
-  the partitions assigned to it from its position; the caller commits a record after
-  handling it; records left uncommitted when a member leaves go to the next owner of
-  their partition (at least once);
+- the delivery contract: ``publish`` returns once the record is stored; ``send`` only
+  hands the record over, and ``flush`` returns once everything sent is stored (or
+  raises); a consumer reads the partitions assigned to it from its position; the caller
+  commits a record, or a batch of them at once, after handling it; records left
+  uncommitted when a member leaves go to the next owner of their partition (at least
+  once);
 - flow control: a member may pause a partition it owns (polls skip it, the position
   stays), resume it, and seek it back to an offset; all three ignore a partition the
   member does not own, whose next owner starts from the group's commit anyway; a
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Self, TypeVar
 
@@ -117,7 +119,11 @@ _C = TypeVar("_C", bound=_Closable)
 
 
 class Producer(_Closable):
-    """Publishes records; ``publish`` returns only once the broker has stored the record."""
+    """Publishes records; ``publish`` returns only once the broker has stored the record.
+
+    ``send`` is the batching form: it returns at once, and ``flush`` waits for everything
+    sent since the last flush, so a caller pays one wait for many records.
+    """
 
     def publish(
         self,
@@ -128,15 +134,44 @@ class Producer(_Closable):
         headers: Sequence[tuple[str, bytes]] = (),
     ) -> RecordMetadata:
         self._check_open()
-        _check_name("topic", topic)
-        _check_type(isinstance(value, bytes), f"value must be bytes, not {type(value).__name__}")
-        _check_type(key is None or isinstance(key, bytes), f"key must be bytes or None: {key!r}")
+        _check_record(topic, value, key)
         return self._publish(topic, value, key, _headers(headers))
+
+    def send(
+        self,
+        topic: str,
+        value: bytes,
+        *,
+        key: bytes | None = None,
+        headers: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        """Hand a record to the producer without waiting for the broker to store it.
+
+        Only ``flush`` says whether it was stored; a ``BrokerError`` here means the
+        producer could not even take it."""
+        self._check_open()
+        _check_record(topic, value, key)
+        self._send(topic, value, key, _headers(headers))
+
+    def flush(self) -> None:
+        """Return once every record sent since the last flush is stored. ``BrokerError``
+        if any of them was not: the caller must treat them all as unsent."""
+        self._check_open()
+        self._flush()
 
     @abstractmethod
     def _publish(
         self, topic: str, value: bytes, key: bytes | None, headers: tuple[tuple[str, bytes], ...]
     ) -> RecordMetadata: ...
+
+    def _send(
+        self, topic: str, value: bytes, key: bytes | None, headers: tuple[tuple[str, bytes], ...]
+    ) -> None:
+        # A broker that stores a record at once has nothing to queue.
+        self._publish(topic, value, key, headers)
+
+    def _flush(self) -> None:
+        pass
 
 
 class Consumer(_Closable):
@@ -161,9 +196,21 @@ class Consumer(_Closable):
     def commit(self, record: Record) -> None:
         """Commit offset ``record.offset + 1`` of the record's partition for this group."""
         _check_type(isinstance(record, Record), f"commit takes a Record, not {record!r}")
+        self.commit_batch([record])
+
+    def commit_batch(self, records: Sequence[Record]) -> None:
+        """Commit, for each partition among ``records``, the offset after its highest
+        record, in one request. All or nothing: ``CommitFailedError`` if this member owns
+        any of those partitions no more, and then none is committed."""
+        offsets: dict[tuple[str, int], int] = {}
+        for record in records:
+            _check_type(isinstance(record, Record), f"commit takes Records, not {record!r}")
+            partition = (record.topic, record.partition)
+            offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
         if self._closed:
             raise CommitFailedError(f"{self!r} is closed and owns no partitions")
-        self._commit(record)
+        if offsets:
+            self._commit(offsets)
 
     def assignment(self) -> set[tuple[str, int]]:
         """The (topic, partition) pairs this member owns now."""
@@ -201,7 +248,8 @@ class Consumer(_Closable):
     def _poll(self, timeout_s: float, max_records: int) -> list[Record]: ...
 
     @abstractmethod
-    def _commit(self, record: Record) -> None: ...
+    def _commit(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """Store ``offsets`` ((topic, partition) -> next offset to read) for the group."""
 
     @abstractmethod
     def _assignment(self) -> set[tuple[str, int]]: ...
@@ -328,6 +376,12 @@ class Broker(_Closable):
 def _check_type(condition: bool, message: str) -> None:
     if not condition:
         raise TypeError(message)
+
+
+def _check_record(topic: str, value: bytes, key: bytes | None) -> None:
+    _check_name("topic", topic)
+    _check_type(isinstance(value, bytes), f"value must be bytes, not {type(value).__name__}")
+    _check_type(key is None or isinstance(key, bytes), f"key must be bytes or None: {key!r}")
 
 
 def _check_name(kind: str, name: object) -> None:

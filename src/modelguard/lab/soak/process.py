@@ -25,20 +25,16 @@ class AccountedConsumer(RetryingConsumer):
 
     def __init__(self, *args, ledger: Ledger, **kwargs) -> None:
         self._ledger = ledger
-        self._record_id: bytes | None = None
-        super().__init__(*args, on_attempt=self._tell_ledger, **kwargs)
+        super().__init__(*args, **kwargs)
 
     @property
     def record_in_hand(self) -> bytes | None:
         """The published record this consumer is handling, or handled last."""
-        return self._record_id
+        record = self.current_record
+        return None if record is None else record.header(RECORD_ID)
 
-    def handle(self, record) -> None:
-        self._record_id = record.header(RECORD_ID)
-        super().handle(record)
-
-    def _tell_ledger(self, attempt: Attempt) -> None:
-        self._ledger.report(self._record_id, attempt)
+    def report(self, record, attempt: Attempt) -> None:
+        self._ledger.report(record.header(RECORD_ID), attempt)
 
 
 class WorkerProcess:

@@ -219,6 +219,7 @@ class KafkaBrokerProducer(Producer):
     def __init__(self, settings: dict[str, Any], timeout_s: float) -> None:
         super().__init__()
         self._timeout_s = timeout_s
+        self._pending: list[Any] = []  # futures of records sent since the last flush
         with _connecting("connect a producer", settings):
             self._producer = kafka.KafkaProducer(
                 **settings, **PRODUCER_SETTINGS, max_block_ms=int(timeout_s * 1000)
@@ -231,6 +232,26 @@ class KafkaBrokerProducer(Producer):
             sent = self._producer.send(topic, value=value, key=key, headers=list(headers))
             stored = sent.get(timeout=self._timeout_s)
         return RecordMetadata(stored.topic, stored.partition, stored.offset)
+
+    def _send(
+        self, topic: str, value: bytes, key: bytes | None, headers: tuple[tuple[str, bytes], ...]
+    ) -> None:
+        with _translated(f"send to {topic!r}"):
+            self._pending.append(
+                self._producer.send(topic, value=value, key=key, headers=list(headers))
+            )
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        with _translated("flush the producer"):
+            self._producer.flush(timeout=self._timeout_s)
+        failed = [f.exception for f in pending if not f.succeeded()]
+        if failed:
+            raise BrokerError(
+                f"{len(failed)} of {len(pending)} sent records not stored: {failed[0]!r}"
+            )
 
     def _close(self) -> None:
         with _translated("close the producer"):
@@ -267,23 +288,26 @@ class KafkaBrokerConsumer(Consumer):
             batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         return [_record(r) for partition in sorted(batches) for r in batches[partition]]
 
-    def _commit(self, record: Record) -> None:
-        partition = TopicPartition(record.topic, record.partition)
-        # Kafka takes a commit for any partition from a current member of the group; the
-        # port refuses it, as the memory broker does, so that a member that lost a
-        # partition cannot move its new owner's offset.
-        if partition not in self._consumer.assignment():
-            raise CommitFailedError(
-                f"this member of group {self.group!r} does not own "
-                f"{record.topic}[{record.partition}]: it was reassigned or never assigned"
-            )
-        offsets = {partition: OffsetAndMetadata(record.offset + 1, "", -1)}
+    def _commit(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        owned = self._consumer.assignment()
+        request = {}
+        for (topic, number), offset in offsets.items():
+            partition = TopicPartition(topic, number)
+            # Kafka takes a commit for any partition from a current member of the group;
+            # the port refuses it, as the memory broker does, so that a member that lost
+            # a partition cannot move its new owner's offset.
+            if partition not in owned:
+                raise CommitFailedError(
+                    f"this member of group {self.group!r} does not own "
+                    f"{topic}[{number}]: it was reassigned or never assigned"
+                )
+            request[partition] = OffsetAndMetadata(offset, "", -1)
         try:
-            self._consumer.commit(offsets)
+            self._consumer.commit(request)  # one OffsetCommit request for the whole batch
         except _LOST_MEMBERSHIP as exc:
             raise CommitFailedError(f"group {self.group!r} rebalanced: {exc!r}") from exc
         except kafka.errors.KafkaError as exc:
-            raise BrokerError(f"could not commit {partition}: {exc!r}") from exc
+            raise BrokerError(f"could not commit {sorted(request)}: {exc!r}") from exc
 
     def _assignment(self) -> set[tuple[str, int]]:
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}

@@ -12,7 +12,8 @@ It decides:
 - positions: a partition newly assigned to a member starts at the group's committed
   offset, or 0 when nothing was committed, so uncommitted records are redelivered; a
   partition a member keeps keeps its position;
-- commits: only the current owner of a partition may commit it, else CommitFailedError;
+- commits: only the current owner of a partition may commit it, else CommitFailedError
+  and nothing of that batch is committed;
 - sessions: a poll is a member's heartbeat; a member silent for longer than
   ``session_timeout_ms`` on the broker's clock is dropped from its group when any member
   of the group next calls the broker, and its partitions move, as Kafka's coordinator
@@ -29,7 +30,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from modelguard.messaging.port import (
@@ -318,17 +319,17 @@ class MemoryConsumer(Consumer):
                 break
         return taken
 
-    def _commit(self, record: Record) -> None:
+    def _commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         with self._broker._cond:
             # The coordinator's timer, not this member's next poll, ends a silent session.
             self._broker._expire_silent(self.group, self._broker._clock())
-            partition = (record.topic, record.partition)
-            if partition not in self._positions:
-                raise CommitFailedError(
-                    f"member {self.member_id} of group {self.group!r} does not own "
-                    f"{record.topic}[{record.partition}]: it was reassigned or never assigned"
-                )
-            self._broker._group(self.group).committed[partition] = record.offset + 1
+            for topic, partition in offsets:
+                if (topic, partition) not in self._positions:
+                    raise CommitFailedError(
+                        f"member {self.member_id} of group {self.group!r} does not own "
+                        f"{topic}[{partition}]: it was reassigned or never assigned"
+                    )
+            self._broker._group(self.group).committed.update(offsets)
 
     def _assignment(self) -> set[TopicPartition]:
         with self._broker._cond:
