@@ -25,7 +25,8 @@ class IdempotencyGuard:
         collection.create_index([("event_id", ASCENDING)], unique=True)
 
     def seen(self, event_id: str) -> bool:
-        return self._collection.count_documents({"event_id": event_id}, limit=1) > 0
+        # One indexed find of the id alone: count_documents would send an aggregate.
+        return self._collection.find_one({"event_id": event_id}, {"_id": 1}) is not None
 
     def mark(self, event_id: str) -> bool:
         """Record `event_id` as applied; False when another delivery recorded it first."""

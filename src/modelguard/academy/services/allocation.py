@@ -5,6 +5,13 @@ allocation per purchase is decided by the unique index on `purchase_id`, and a
 trainer's load grows only for the delivery whose insert won, so a duplicate
 or concurrent delivery changes nothing.
 
+A new purchase costs four round trips to the database: the course, the trainer,
+the insert, the load. There is no "is it allocated already?" query first: the
+insert's unique index answers that for every delivery anyway, and is the only
+answer that holds under concurrency. A purchase that cannot be allocated now (its
+course gone, no trainer) is still answered with its allocation if it has one, so
+a late duplicate never fails where it used to succeed.
+
 The service resolves its models by name (`registry.model("User")`, Mongoose's
 `mongoose.model('User')`), so it works with whichever compilation of the model
 files the process has, and the worker can load it by path.
@@ -48,17 +55,21 @@ class AllocationService:
     def allocate(
         self, *, purchase_id: str, user_id: str, course_id: str, event_id: str
     ) -> AllocationResult:
-        existing = self.Allocation.objects(purchase_id=purchase_id).first()
-        if existing is not None:
-            return AllocationResult(purchase_id, str(existing.trainer_id), created=False)
-        course = self._course(course_id)
-        trainer = (
-            self.User.objects(role="trainer", active=True, skills=course.skill)
-            .order_by("load", "name")
-            .first()
-        )
-        if trainer is None:
-            raise NoTrainerAvailable(f"no active trainer teaches {course.skill!r}")
+        try:
+            course = self._course(course_id)
+            trainer = (
+                self.User.objects(role="trainer", active=True, skills=course.skill)
+                .only("id")
+                .order_by("load", "name")
+                .first()
+            )
+            if trainer is None:
+                raise NoTrainerAvailable(f"no active trainer teaches {course.skill!r}")
+        except LookupError:
+            existing = self._existing(purchase_id)
+            if existing is not None:  # allocated earlier, before its course or trainer went
+                return existing
+            raise
         allocation = self.Allocation(
             purchase_id=purchase_id,
             user_id=user_id,
@@ -68,15 +79,23 @@ class AllocationService:
         )
         try:
             allocation.save(force_insert=True)
-        except NotUniqueError:  # a concurrent delivery of the same purchase won
-            winner = self.Allocation.objects.get(purchase_id=purchase_id)
-            return AllocationResult(purchase_id, str(winner.trainer_id), created=False)
+        except NotUniqueError:  # an earlier or concurrent delivery of the purchase won
+            winner = self._existing(purchase_id)
+            if winner is None:  # the unique index refused it, so the winner exists
+                raise
+            return winner
         self.User.objects(id=trainer.id).update_one(inc__load=1)
         return AllocationResult(purchase_id, str(trainer.id), created=True)
 
+    def _existing(self, purchase_id: str) -> AllocationResult | None:
+        found = self.Allocation.objects(purchase_id=purchase_id).only("trainer_id").first()
+        if found is None:
+            return None
+        return AllocationResult(purchase_id, str(found.trainer_id), created=False)
+
     def _course(self, course_id: str):
         try:
-            course = self.Course.objects(id=ObjectId(course_id)).first()
+            course = self.Course.objects(id=ObjectId(course_id)).only("skill").first()
         except InvalidId:
             course = None
         if course is None:
