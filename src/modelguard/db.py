@@ -10,11 +10,13 @@ Connection strings are only ever shown through `redact()`.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import mongoengine
 import mongomock
 from mongoengine.connection import DEFAULT_CONNECTION_NAME
+from pymongo import monitoring
 from pymongo.database import Database
 
 DEFAULT_DB = "modelguard"
@@ -26,10 +28,12 @@ def connect(
     db: str | None = None,
     alias: str = DEFAULT_CONNECTION_NAME,
     timeout_ms: int = 5000,
+    listeners: Sequence[monitoring.CommandListener] = (),
 ) -> Database:
     """Connect mongoengine's `alias` and return the database handle.
 
-    `timeout_ms` bounds how long an operation waits for a real server to be reachable.
+    `timeout_ms` bounds how long an operation waits for a real server to be reachable;
+    `listeners` see every command sent to it (PyMongo command monitoring).
     """
     uri = uri or os.environ.get("MONGODB_URI") or None
     if uri is not None and db is not None:
@@ -53,6 +57,7 @@ def connect(
             host=uri,
             uuidRepresentation="standard",
             serverSelectionTimeoutMS=timeout_ms,
+            event_listeners=list(listeners),
         )
     return mongoengine.get_db(alias)
 

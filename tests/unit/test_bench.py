@@ -59,17 +59,21 @@ def test_each_run_counts_its_events(result):
 
 
 def test_kafka_is_null_with_a_reason_when_not_requested(result):
-    assert result["kafka_events_per_s"] == {"1": None, "2": None}
+    assert result["kafka_events_per_s"] == {"1": None, "2": None, "4": None}
+    assert result["database_limit_events_per_s"] is None
+    assert result["kafka_ratios"]["1_worker_over_database_limit"] is None
     assert result["kafka_note"]
 
 
 def test_every_target_is_reported_not_asserted(result):
-    assert len(result["targets"]) == 4
+    assert len(result["targets"]) == 5
     for target in result["targets"]:
         assert set(target) == {"target", "measured", "met"}
         assert target["met"] in (True, False, None)
-    kafka_target = result["targets"][-1]
-    assert kafka_target["met"] is None
+    assert [t["met"] for t in result["targets"] if "Kafka" in t["target"]] == [None] * 3
+    # Retired: the fixed worker against unequal work, and a cost paid once per model file.
+    assert not any("dict get" in t["target"] for t in result["targets"])
+    assert "fixed_over_direct" in result["ratios"] and result["guard_access_ratio"]
 
 
 def test_the_table_shows_each_candidate_and_target(result):
@@ -84,5 +88,21 @@ def test_kafka_is_null_with_a_reason_when_no_broker_answers(monkeypatch):
 
     rates, note = kafka_throughput(10)
 
-    assert rates == {"1": None, "2": None}
+    assert rates == {"1": None, "2": None, "4": None}
     assert "127.0.0.1:1" in note
+
+
+def test_the_kafka_figures_are_read_against_the_database_limit_and_one_worker():
+    from modelguard.lab.bench.targets import kafka_ratios
+
+    result = {
+        "kafka_events_per_s": {"1": 160.0, "2": 300.0, "4": 400.0},
+        "database_limit_events_per_s": 200.0,
+    }
+    assert kafka_ratios(result) == {
+        "1_worker_over_database_limit": 0.8,
+        "2_over_1": 1.875,
+        "4_over_1": 2.5,
+        "database_ms_per_event": 5.0,
+        "consumer_and_broker_ms_per_event": 1.25,
+    }

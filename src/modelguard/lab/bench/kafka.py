@@ -1,4 +1,5 @@
-"""The real-Kafka figure: events/s of 1 and 2 fixed worker processes.
+"""The real-Kafka figures: events/s of 1, 2 and 4 fixed worker processes, and the
+database limit they are read against.
 
 It decides:
 
@@ -6,14 +7,17 @@ It decides:
   is named by MONGODB_URI (worker processes never share a mongomock); otherwise the
   rates are null and the note says why;
 - the setup: a 4-partition topic, and a clock that starts only once the consumer
-  group is stable with every worker in it.
+  group is stable with every worker in it; the events are then sent in one go and
+  the clock stops when the last is allocated;
+- the limit, in the same run: the fixed handler called directly on the same
+  server with no broker (`limit`), measured first, so every figure of the run
+  shares one machine load and one database.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 from modelguard.bootstrap import open_broker
 from modelguard.config import (
@@ -30,10 +34,14 @@ from modelguard.lab.worker_processes import WorkerProcesses, worker_command, wor
 from modelguard.messaging.port import Broker
 
 KAFKA_PARTITIONS = 4
+WORKERS = (1, 2, 4)
 
 
-def kafka_throughput(events: int, workers: tuple[int, ...] = (1, 2)) -> tuple[dict, str]:
-    """Events/s of 1 and 2 fixed worker processes on real Kafka, or nulls and the reason."""
+def kafka_throughput(
+    events: int, workers: tuple[int, ...] = WORKERS, *, limit: dict | None = None
+) -> tuple[dict, str]:
+    """Events/s of each number of fixed worker processes on real Kafka, or nulls and the
+    reason. A `limit` dict, if given, receives the database limit measured in this run."""
     rates: dict[str, float | None] = {str(n): None for n in workers}
     servers = kafka_servers()
     if not answers_any(servers):
@@ -43,6 +51,10 @@ def kafka_throughput(events: int, workers: tuple[int, ...] = (1, 2)) -> tuple[di
     except MissingDatabase as error:
         return rates, str(error)
     try:
+        if limit is not None:
+            from modelguard.lab.bench.limit import database_limit
+
+            limit.update(database_limit(uri, events))
         with open_broker("kafka") as bus:
             for count in workers:
                 rates[str(count)] = _kafka_rate(bus, uri, events, count)
@@ -77,14 +89,14 @@ def _kafka_rate(
                     raise TimeoutError(f"group {group!r} never had {workers} stable member(s)")
                 time.sleep(0.2)
             started = time.monotonic()
-            # publish() waits for each acknowledgement; threads keep the producer ahead.
-            with bus.producer() as producer, ThreadPoolExecutor(16) as pool:
-                list(pool.map(lambda e: producer.publish(topic, e.to_bytes(),
-                              key=e.purchase_id.encode()), batch))  # fmt: skip
-                done = 0
-                while done < events and time.monotonic() < deadline and processes.running():
-                    time.sleep(0.05)
-                    done = database["allocations"].count_documents({})
+            with bus.producer() as producer:
+                for event in batch:
+                    producer.send(topic, event.to_bytes(), key=event.purchase_id.encode())
+                producer.flush()
+            done = 0
+            while done < events and time.monotonic() < deadline and processes.running():
+                time.sleep(0.1)
+                done = database["allocations"].estimated_document_count()
             took = time.monotonic() - started
         if done < events:
             raise TimeoutError(f"{workers} worker(s) allocated {done} of {events} events")

@@ -1,8 +1,9 @@
 """What `python -m modelguard bench` prints, and what its exit code says.
 
 It decides the table's rows (the micro-benchmarks, each candidate against
-direct, each process's memory, real Kafka, the targets) and that the exit code
-ignores the targets: they are reported, not asserted.
+direct, each process's memory, real Kafka against the database limit, the
+targets) and that the exit code ignores the targets: they are reported, not
+asserted.
 """
 
 from __future__ import annotations
@@ -51,17 +52,42 @@ def bench_table(result: dict) -> str:
         modules, classes = result["modules_added"][name], result["model_classes_alive"][name]
         services = result["service_classes_alive"][name]
         lines.append(f"  {name:12} {growth!s:>10} {modules:>14} {classes:>17} {services:>15}")
-    kafka = result["kafka_events_per_s"]
-    lines += [
-        "",
-        f"  real Kafka, {result.get('kafka_events', '-')} events on {KAFKA_PARTITIONS} partitions, "
-        f"database {result.get('kafka_database', '-')}:",
-        f"    1 worker process {kafka['1']} events/s, 2 worker processes {kafka['2']} events/s",
-    ]
-    if result["kafka_note"]:
-        lines.append(f"    ({result['kafka_note']})")
+    lines += kafka_lines(result)
     lines += ["", "  targets (reported, not asserted)"]
     for target in result["targets"]:
         verdict = {True: "met", False: "NOT met", None: "not measured"}[target["met"]]
         lines.append(f"    {verdict:13} {target['target']}: {target['measured']}")
     return "\n".join(lines)
+
+
+def kafka_lines(result: dict) -> list[str]:
+    rates, ratios = result["kafka_events_per_s"], result["kafka_ratios"]
+    limit = result.get("database_limit") or {}
+    workers = ", ".join(f"{n} worker(s) {rate} events/s" for n, rate in rates.items())
+    lines = [
+        "",
+        f"  real Kafka, {result.get('kafka_events', '-')} events on {KAFKA_PARTITIONS} partitions, "
+        f"database {result.get('kafka_database', '-')}:",
+        f"    database limit (fixed handler, no broker) {result['database_limit_events_per_s']} "
+        "events/s",
+        f"    {workers}",
+        f"    1 worker / limit {ratios.get('1_worker_over_database_limit')}x, "
+        + ", ".join(
+            f"{k.replace('_over_', ' / ')} {v}x" for k, v in ratios.items() if k.endswith("_over_1")
+        ),  # fmt: skip
+    ]
+    if limit:
+        commands = ", ".join(f"{n} {c}" for c, n in limit["round_trips_by_command"].items())
+        lines.append(
+            f"    per event: {limit['round_trips_per_event']} database round trips ({commands}); "
+            f"{limit['ms_per_event_in_round_trips']} ms waiting on the server, "
+            f"{limit['ms_per_event_in_python']} ms in the client"
+        )
+    if "consumer_and_broker_ms_per_event" in ratios:
+        lines.append(
+            f"    1 worker: {ratios['database_ms_per_event']} ms per event in the handler and "
+            f"database, {ratios['consumer_and_broker_ms_per_event']} ms in the consumer and broker"
+        )
+    if result["kafka_note"]:
+        lines.append(f"    ({result['kafka_note']})")
+    return lines

@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from modelguard import db
 from modelguard.config import VARIANT_NAMES
 from modelguard.lab.bench.candidates import Candidate, Direct, ThroughBroker
-from modelguard.lab.bench.kafka import kafka_throughput
+from modelguard.lab.bench.kafka import WORKERS, kafka_throughput
 from modelguard.lab.bench.micro import micro
-from modelguard.lab.bench.targets import ratios, targets
+from modelguard.lab.bench.targets import kafka_ratios, ratios, targets
 from modelguard.lab.bench.throughput import measure
 
 VARIANTS = VARIANT_NAMES
@@ -42,9 +42,9 @@ def run_bench(
     """Measure everything once; `kafka="auto"` adds real Kafka when it is there.
 
     `buggy_events` (default: up to 200) bounds the buggy run, which reloads the build
-    five times per event, and `kafka_events` (default: up to 200) each real-Kafka run,
-    whose speed is that of the shared database; `repeat` is the micro-benchmarks'
-    number of rounds.
+    five times per event, and `kafka_events` (default: up to 1,000) each real-Kafka run
+    and the database limit beside them; `repeat` is the micro-benchmarks' number of
+    rounds.
     """
     if events < 1 or batch < 1:
         raise ValueError("events and batch must be at least 1")
@@ -99,14 +99,19 @@ def run_bench(
         }
     )
     result["ratios"] = ratios(result)
+    limit: dict = {}
     if kafka == "auto":
-        kafka_events = min(events, 200) if kafka_events is None else kafka_events
+        kafka_events = min(events, 1000) if kafka_events is None else kafka_events
         result["kafka_events"] = kafka_events
         result["kafka_database"] = db.target()  # the password, if any, redacted
-        result["kafka_events_per_s"], note = kafka_throughput(kafka_events)
+        result["kafka_events_per_s"], note = kafka_throughput(kafka_events, limit=limit)
     else:
-        result["kafka_events_per_s"], note = {"1": None, "2": None}, "not requested"
+        result["kafka_events_per_s"] = {str(n): None for n in WORKERS}
+        note = "not requested"
     result["kafka_note"] = note or None
+    result["database_limit_events_per_s"] = limit.get("events_per_s")
+    result["database_limit"] = limit or None
+    result["kafka_ratios"] = kafka_ratios(result)
     result["targets"] = targets(result)
     result["duration_s"] = round(time.monotonic() - started, 1)
     return result

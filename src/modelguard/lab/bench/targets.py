@@ -2,22 +2,31 @@
 
 It decides the targets' values and that each is reported as met, not met or
 not measured; none is asserted, because a benchmark reports and a test decides.
+Every target is a ratio of two figures of one run, or a rate of that run, so the
+machine's load that day falls on both sides alike.
+
+Two figures are kept without a target: the fixed worker against the service
+called with no guard (unequal work: the guard's check and mark are two more
+round trips), and the guarded model access against a dict get (paid once per
+run of a model file, never per event).
 """
 
 from __future__ import annotations
 
 TARGETS = {
-    "fixed_over_direct": 0.9,  # at least
-    "guard_access_ratio": 1.5,  # at most
+    "fixed_over_direct_idempotent": 0.9,  # at least: the same calls, the same guard
     "fixed_growth_kb_over_10000_events": 1024,  # at most, with no module copy left behind
-    "kafka_2_workers_events_per_s": 1000,  # at least
+    "kafka_1_worker_over_database_limit": 0.8,  # at least
+    "kafka_2_workers_over_1": 1.6,  # at least
+    "kafka_2_workers_events_per_s": 1000,  # at least; a stretch on two shared cores
 }
 
 
-def ratios(result: dict) -> dict:
-    def ratio(a: float | None, b: float | None) -> float | None:
-        return round(a / b, 3) if a and b else None
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
 
+
+def ratios(result: dict) -> dict:
     fixed = result["fixed_events_per_s"]
     return {
         "fixed_over_direct": ratio(fixed, result["direct_events_per_s"]),
@@ -28,23 +37,36 @@ def ratios(result: dict) -> dict:
     }
 
 
+def kafka_ratios(result: dict) -> dict:
+    """The Kafka figures read against each other and against the database limit."""
+    rates, limit = result["kafka_events_per_s"], result.get("database_limit_events_per_s")
+    one = rates.get("1")
+    scale = {f"{n}_over_1": ratio(rate, one) for n, rate in rates.items() if n != "1"}
+    per_event = {}
+    if one and limit:
+        # The limit's time is all handler and database; the rest of one worker's time
+        # per event is the consumer's and the broker's.
+        per_event = {
+            "database_ms_per_event": round(1000 / limit, 3),
+            "consumer_and_broker_ms_per_event": round(1000 / one - 1000 / limit, 3),
+        }
+    return {"1_worker_over_database_limit": ratio(one, limit), **scale, **per_event}
+
+
 def targets(result: dict) -> list[dict]:
     fixed = result["memory"]["fixed"]
     growth, events = fixed["second_half_growth_kb"], fixed["second_half_events"]
     modules = fixed["modules_added"]
     projected = None if growth is None else round(max(growth, 0) * 10_000 / events)
-    kafka_2 = result["kafka_events_per_s"].get("2")
     flat = _at_most(projected, TARGETS["fixed_growth_kb_over_10000_events"])
+    kafka = result["kafka_ratios"]
+    fair = result["ratios"]["fixed_over_direct_idempotent"]
+    two = result["kafka_events_per_s"].get("2")
     return [
         {
-            "target": "fixed >= 0.9x direct",
-            "measured": result["ratios"]["fixed_over_direct"],
-            "met": _at_least(result["ratios"]["fixed_over_direct"], TARGETS["fixed_over_direct"]),
-        },
-        {
-            "target": "guarded access <= 1.5x dict get",
-            "measured": result["guard_access_ratio"],
-            "met": _at_most(result["guard_access_ratio"], TARGETS["guard_access_ratio"]),
+            "target": "fixed >= 0.9x direct with the idempotency guard (the same calls)",
+            "measured": fair,
+            "met": _at_least(fair, TARGETS["fixed_over_direct_idempotent"]),
         },
         {
             "target": "fixed memory flat over 10,000 events (<= 1 MiB)",
@@ -52,9 +74,22 @@ def targets(result: dict) -> list[dict]:
             "met": None if flat is None else flat and modules == 0,
         },
         {
-            "target": "real Kafka >= 1,000 events/s with 2 workers",
-            "measured": kafka_2,
-            "met": _at_least(kafka_2, TARGETS["kafka_2_workers_events_per_s"]),
+            "target": "real Kafka, 1 worker >= 0.8x the database limit",
+            "measured": kafka["1_worker_over_database_limit"],
+            "met": _at_least(
+                kafka["1_worker_over_database_limit"],
+                TARGETS["kafka_1_worker_over_database_limit"],
+            ),
+        },
+        {
+            "target": "real Kafka, 2 workers >= 1.6x 1 worker",
+            "measured": kafka.get("2_over_1"),
+            "met": _at_least(kafka.get("2_over_1"), TARGETS["kafka_2_workers_over_1"]),
+        },
+        {
+            "target": "stretch: real Kafka >= 1,000 events/s with 2 workers",
+            "measured": two,
+            "met": _at_least(two, TARGETS["kafka_2_workers_events_per_s"]),
         },
     ]
 
