@@ -12,8 +12,10 @@ Each module decides one thing:
   warm-up;
 - `memory`: resident set size after a garbage collection, with the module
   copies and `Document` classes still alive, which say why memory grows;
-- `kafka`: 1 and 2 worker processes on a 4-partition topic, when a broker, a
+- `kafka`: 1, 2 and 4 worker processes on a 4-partition topic, when a broker, a
   shared MongoDB-wire server and the worker command are all there;
+- `limit`: the fixed handler called directly on that server, no broker, with
+  its round trips per event counted: the limit the Kafka figures are read against;
 - `targets`: each target is printed next to its measurement as met or not
   met; none is asserted, because a benchmark reports and a test decides;
 - `run`: one run of all of them, and the JSON figures;
