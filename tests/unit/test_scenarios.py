@@ -126,18 +126,39 @@ def test_each_worker_process_carries_the_metrics_that_show_the_incident(outcomes
         )  # fmt: skip
         assert counted == result["attempts"]
     dead = 'modelguard_dead_letters_total{error_class="OverwriteModelError"}'
-    assert sum(p.get(dead, 0) for p in buggy["metrics"]) == buggy["dead_lettered"] > 0
+    dead_letters = sum(p.get(dead, 0) for p in buggy["metrics"])
+    if scenario == "worker_restart":
+        # The killed process's batch was never committed: what it had dead-lettered in it
+        # comes back to the next process and is dead-lettered again (at least once).
+        assert dead_letters >= buggy["dead_lettered"] > 0
+    else:
+        assert dead_letters == buggy["dead_lettered"] > 0
 
 
 def test_the_killed_attempt_counts_and_its_record_goes_to_the_new_process(outcomes):
     result = outcomes["fixed"]["worker_restart"]
     [killed] = [a for a in result["timeline"] if a["outcome"] == "crashed"]
-    assert result["attempts"] == result["events"] + 1
     assert killed["consumer"].startswith("process-1.")
     # Never committed, the record is delivered again, to the process that took over.
     again = [a for a in result["timeline"] if a["event_id"] == killed["event_id"]][1:]
     assert [a["outcome"] for a in again] == ["succeeded"]
     assert again[0]["consumer"].startswith("process-2.")
+    # So is the rest of the killed process's uncommitted batch: the guard absorbs it.
+    handled = {}
+    for attempt in result["timeline"]:
+        handled.setdefault(attempt["event_id"], []).append(
+            (attempt["consumer"].split(".")[0], attempt["outcome"])
+        )
+    redone = [e for e, runs in handled.items() if runs == [("process-1", "succeeded"),
+                                                           ("process-2", "succeeded")]]  # fmt: skip
+    assert all(
+        runs in ([("process-1", "succeeded")], [("process-2", "succeeded")])
+        or event in redone
+        or event == killed["event_id"]
+        for event, runs in handled.items()
+    ), handled
+    assert result["attempts"] == result["events"] + 1 + len(redone)
+    assert result["succeeded"] == result["events"] and result["duplicates"] == 0
 
 
 def test_a_crash_leaves_its_members_in_the_group_until_their_session_times_out(monkeypatch):

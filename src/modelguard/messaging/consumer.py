@@ -17,10 +17,10 @@ It is responsible for:
   without waiting on each and flushed before the commit that covers them, so a
   crash anywhere before the commit redelivers the uncommitted rest (at least once;
   the handler's idempotency guard absorbs the redelivery);
-- reporting a batch's attempts to ``on_attempt`` once its retries and dead
-  letters are stored and just before its commit, then calling ``before_commit``,
-  where a caller whose reports must not be lost makes them durable: a report
-  never sits between a record and the next, and a committed record is always
+- reporting each attempt to ``on_attempt`` as it settles, and calling
+  ``before_commit`` before each commit, where a caller whose reports must not be
+  lost (a runner counts them) makes the batch's reports durable at once, so no
+  report waits on the broker record by record, and a committed record is always
   reported (a batch that fails before its commit comes back and is reported
   again);
 - leaving and rejoining the group when the broker fails a publish or commit,
@@ -133,9 +133,6 @@ class RetryingConsumer:
         self._gate = DueGate(retry_topic(topic), clock)
         self._stopping = threading.Event()
         self.current_record: Record | None = None  # the record being settled, or settled last
-        # This batch's attempts with their records, reported just before its commit.
-        self._reports: list[tuple[Record, Attempt]] = []
-        self._record: Record | None = None  # the record being settled
 
     def run(self, *, idle_timeout_s: float | None = None, poll_timeout_s: float = 0.1) -> None:
         """Handle records until stop(), or until nothing arrived for `idle_timeout_s`."""
@@ -157,7 +154,6 @@ class RetryingConsumer:
             return 0
         settled: list[Record] = []
         in_hand: Record | None = None
-        self._reports = []
         try:
             self._gate.release(self._consumer)
             for record in self._consumer.poll(self._gate.poll_timeout(timeout_s)):
@@ -185,28 +181,24 @@ class RetryingConsumer:
 
     def handle(self, record: Record) -> None:
         """Settle one record and commit it: a batch of one."""
-        self._reports = []
         self._settle(record)
         self._commit([record])
 
     def report(self, record: Record, attempt: Attempt) -> None:
-        """Called once per attempt, before its batch's commit, once its retry or dead
-        letter is stored; passes it to ``on_attempt``. A subclass that needs the record
-        itself overrides this."""
+        """Called once per attempt as it settles, with the record it was about; passes
+        the attempt to ``on_attempt``. A subclass that needs the record overrides this."""
         self._on_attempt(attempt)
 
     def _commit(self, records: list[Record]) -> None:
         if not records:
             return
         self._producer.flush()  # every retry and dead letter stored before the commit
-        self._deliver_reports()
         self._before_commit()
         self._consumer.commit_batch(records)
 
     def _settle(self, record: Record) -> None:
         """Handle one record, or send it on to the retry topic or the DLQ."""
         self.current_record = record
-        self._record = record
         try:
             attempt = _attempt_of(record)
             event = parse_event(record.value)
@@ -221,7 +213,7 @@ class RetryingConsumer:
                 else:
                     self._dead_letter(record, attempt, error, event_id=event.event_id)
             else:
-                self._report(event.event_id, attempt, "succeeded")
+                self._report(record, event.event_id, attempt, "succeeded")
 
     def stop(self) -> None:
         self._stopping.set()
@@ -239,7 +231,7 @@ class RetryingConsumer:
         if delay_s > 0:
             headers += due_header(self._clock(), delay_s)
         self._producer.send(retry_topic(self.topic), record.value, key=record.key, headers=headers)
-        self._report(event_id, attempt, "retrying", error)
+        self._report(record, event_id, attempt, "retrying", error)
 
     def _dead_letter(
         self, record: Record, attempt: int, error: Exception, *, event_id: str | None
@@ -249,7 +241,7 @@ class RetryingConsumer:
         log.error(
             "%s: dead-lettered %s after %d attempt(s): %r", self.name, event_id, attempt, error
         )
-        self._report(event_id, attempt, "dead_lettered", error)
+        self._report(record, event_id, attempt, "dead_lettered", error)
 
     def _failure_headers(
         self, record: Record, attempt: int, error: Exception
@@ -277,7 +269,12 @@ class RetryingConsumer:
         ]
 
     def _report(
-        self, event_id: str | None, attempt: int, outcome: str, error: Exception | None = None
+        self,
+        record: Record,
+        event_id: str | None,
+        attempt: int,
+        outcome: str,
+        error: Exception | None = None,
     ) -> None:
         report = Attempt(
             event_id=event_id,
@@ -287,12 +284,7 @@ class RetryingConsumer:
             error=str(error) if error else None,
             consumer=self.name,
         )
-        self._reports.append((self._record, report))
-
-    def _deliver_reports(self) -> None:
-        reports, self._reports = self._reports, []
-        for record, attempt in reports:
-            self.report(record, attempt)
+        self.report(record, report)
 
     def _leave(self) -> None:
         """Give up membership; the next poll joins again from the committed offsets."""
