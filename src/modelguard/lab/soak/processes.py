@@ -110,6 +110,8 @@ def run_process_soak(
                 mark = time.monotonic()
                 workers.start()
                 drill.on_outage = lambda: publish(bus, topic, rest)
+                # A worker joins its group only once it has initialized on the database.
+                drill.worker_in_group = lambda: bus.group_members(group) >= 1
                 steps = list(plan.steps)
                 while not (not steps and settled.all_settled() and lag.drained()):
                     _check(deadline, f"{settled.settled()} of {len(events)} events settled")
@@ -177,6 +179,7 @@ class _Drill:
         self.services, self.plan = services, plan
         self.min_dead_letters, self.max_outage_s = min_dead_letters, max_outage_s
         self.on_outage: Callable[[], None] = lambda: None
+        self.worker_in_group: Callable[[], bool] = lambda: True
         self.kills = self.broker_restarts = self.unexpected_exits = 0
         self.dead_lettered_in_outage = 0
         self.database_outage_s = 0.0
@@ -194,6 +197,13 @@ class _Drill:
             self.services.run("kafka.sh", "restart")
             self.broker_restarts += 1
         elif action == "database-outage":
+            # The count of settled events comes from reports a whole batch at a time, so it
+            # can pass the outage's point while the worker started by a kill is still
+            # starting up. That worker would wait out the outage in its start-up (it needs
+            # the database to initialize) and meet none of it: wait until one is in.
+            while not self.worker_in_group() and time.monotonic() - mark < self.max_outage_s:
+                inbox.read(0.2)
+            mark = time.monotonic()
             before = _dead_letters(stream)
             self.services.run("mongo.sh", "stop")
             self.on_outage()
