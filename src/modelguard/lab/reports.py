@@ -63,6 +63,11 @@ class ReportInbox:
                 pass  # the offsets seen above keep a re-read from counting twice
         return attempts
 
+    def has_reported(self, process: str) -> bool:
+        """Whether the worker process named `process` has reported anything yet; its first
+        report ("started") comes once it has initialized on the database."""
+        return process in self._counts
+
     def compilations(self) -> Counter[str]:
         """Per model, the most compilations any one process asked for."""
         total: Counter[str] = Counter()

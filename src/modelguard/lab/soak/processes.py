@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -110,8 +111,11 @@ def run_process_soak(
                 mark = time.monotonic()
                 workers.start()
                 drill.on_outage = lambda: publish(bus, topic, rest)
-                # A worker joins its group only once it has initialized on the database.
-                drill.worker_in_group = lambda: bus.group_members(group) >= 1
+                # Not the group's members: a SIGKILLed worker stays one until its session
+                # times out. A running worker that has reported has initialized.
+                drill.worker_ready = lambda: any(
+                    inbox.has_reported(f"{socket.gethostname()}:{p.pid}") for p in workers.running()
+                )
                 steps = list(plan.steps)
                 while not (not steps and settled.all_settled() and lag.drained()):
                     _check(deadline, f"{settled.settled()} of {len(events)} events settled")
@@ -179,7 +183,7 @@ class _Drill:
         self.services, self.plan = services, plan
         self.min_dead_letters, self.max_outage_s = min_dead_letters, max_outage_s
         self.on_outage: Callable[[], None] = lambda: None
-        self.worker_in_group: Callable[[], bool] = lambda: True
+        self.worker_ready: Callable[[], bool] = lambda: True
         self.kills = self.broker_restarts = self.unexpected_exits = 0
         self.dead_lettered_in_outage = 0
         self.database_outage_s = 0.0
@@ -200,8 +204,8 @@ class _Drill:
             # The count of settled events comes from reports a whole batch at a time, so it
             # can pass the outage's point while the worker started by a kill is still
             # starting up. That worker would wait out the outage in its start-up (it needs
-            # the database to initialize) and meet none of it: wait until one is in.
-            while not self.worker_in_group() and time.monotonic() - mark < self.max_outage_s:
+            # the database to initialize) and meet none of it: wait until one is ready.
+            while not self.worker_ready() and time.monotonic() - mark < self.max_outage_s:
                 inbox.read(0.2)
             mark = time.monotonic()
             before = _dead_letters(stream)
