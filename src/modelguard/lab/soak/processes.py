@@ -1,8 +1,9 @@
 """The soak with worker processes on real Kafka and a MongoDB-wire server.
 
 One fixed worker process consumes a stream of purchases, with bad records mixed in
-when asked, while the drill, at points drawn from the seed (`plan.SoakPlan`), does to
-it what production does:
+when asked, while the drill, at points drawn from the seed (`plan.SoakPlan`; the
+outage also waits until every earlier record is committed and a worker is in the
+group), does to it what production does:
 
 - SIGKILLs the worker (no commit, no leaving the group) and starts a new one;
 - restarts the broker (`scripts/kafka.sh restart`);
@@ -121,7 +122,8 @@ def run_process_soak(
                     _check(deadline, f"{settled.settled()} of {len(events)} events settled")
                     inbox.read(0.2)
                     drill.unexpected_exits += _keep_one_running(workers)
-                    if steps and settled.settled() >= steps[0][0]:
+                    due = steps and settled.settled() >= steps[0][0]
+                    if due and _ready_for(steps[0][1], lag):
                         drill.act(steps.pop(0)[1], workers, inbox, settled)
                 timings["stream"] = round(time.monotonic() - mark, 1)
 
@@ -220,6 +222,13 @@ class _Drill:
             self.database_outage_s = round(time.monotonic() - mark, 1)
             self.dead_lettered_in_outage = _dead_letters(stream) - before
         log.info("soak: %s at %d settled took %.1f s", action, settled, time.monotonic() - mark)
+
+
+def _ready_for(action: str, lag: _Lag) -> bool:
+    """Whether `action` may start now. The outage waits until everything published before
+    it is committed: bad records still being retried would take the worker's time from
+    the held-back events it must run out of attempts."""
+    return action != "database-outage" or lag.drained()
 
 
 def _dead_letters(stream: AttemptLog) -> int:
