@@ -69,7 +69,7 @@ def _kafka_rate(
     """Start `workers` processes, wait until the group holds them all, publish, time to done.
 
     Progress is read from the allocations in the shared database, not from a report
-    topic: reports are published one by one and would slow the workers being measured.
+    topic: reports are work the measured workers would not otherwise do.
     """
     run_id = f"bench-{workers}w-{uuid.uuid4().hex[:8]}"
     name = run_database_name(run_id)
