@@ -154,9 +154,12 @@ class RetryingConsumer:
             return 0
         settled: list[Record] = []
         in_hand: Record | None = None
+        # A failing poll is the caller's to handle, as before any record is in hand: a
+        # refused login, say, must stop the worker rather than be retried here.
+        self._gate.release(self._consumer)
+        records = self._consumer.poll(self._gate.poll_timeout(timeout_s))
         try:
-            self._gate.release(self._consumer)
-            for record in self._consumer.poll(self._gate.poll_timeout(timeout_s)):
+            for record in records:
                 if self._stopping.is_set():
                     break  # the rest stays uncommitted and is redelivered to the next owner
                 in_hand = record
