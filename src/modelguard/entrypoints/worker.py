@@ -41,8 +41,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from modelguard.config import POLICY_NAMES, VARIANT_NAMES
+
+if TYPE_CHECKING:
+    from modelguard.messaging.consumer import RetryingConsumer
 
 log = logging.getLogger("modelguard.worker")
 
@@ -108,8 +112,8 @@ def faults_from_argument(text: str):
     except (OSError, ValueError) as error:
         message = f"cannot read a fault plan from {text!r}: {error}"
         raise argparse.ArgumentTypeError(message) from None
-    fail = data.get("fail_attempts") if isinstance(data, dict) else None
-    stall = data.get("stall_s", {}) if isinstance(data, dict) else None
+    fail: Any = data.get("fail_attempts") if isinstance(data, dict) else None
+    stall: Any = data.get("stall_s", {}) if isinstance(data, dict) else None
     valid = (
         isinstance(fail, dict)
         and all(isinstance(k, str) and isinstance(n, int) and n >= 0 for k, n in fail.items())
@@ -199,8 +203,8 @@ class WorkerProcess:
         self.metrics = metrics
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._stopping = threading.Event()
-        self._consumer = None
-        self._report = None
+        self._consumer: RetryingConsumer | None = None
+        self._report: Report | None = None
 
     def report_to(self, topic: str) -> None:
         self._report = Report(self.broker, topic, self)
@@ -226,7 +230,8 @@ class WorkerProcess:
         try:
             while not self._stopping.is_set():
                 try:
-                    settled = self._member().poll_once(POLL_S)
+                    member = self._member()
+                    settled = member.poll_once(POLL_S)
                     # Reports outside a commit (records handed back) go out here.
                     self._flush_reports()
                 except AuthenticationFailedError:
@@ -239,7 +244,7 @@ class WorkerProcess:
                     self._leave()
                     self._stopping.wait(REJOIN_BACKOFF_S)
                     continue
-                if settled or self._consumer.holding:
+                if settled or member.holding:
                     idle_since = time.monotonic()
                 elif idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
                     log.info("worker %s: idle for %.0f s; exiting", self.name, idle_exit_s)
@@ -263,7 +268,7 @@ class WorkerProcess:
                 self._stopping.wait(DATABASE_BACKOFF_S)
         return False
 
-    def _member(self):
+    def _member(self) -> RetryingConsumer:
         from modelguard.messaging.consumer import RetryingConsumer
 
         if self._consumer is None:

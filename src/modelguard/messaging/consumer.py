@@ -152,18 +152,19 @@ class RetryingConsumer:
         """Handle one batch and commit it; returns how many records it settled."""
         if self._consumer is None and not self._join(timeout_s):
             return 0
+        consumer = self._member()
         settled: list[Record] = []
         in_hand: Record | None = None
         # A failing poll is the caller's to handle, as before any record is in hand: a
         # refused login, say, must stop the worker rather than be retried here.
-        self._gate.release(self._consumer)
-        records = self._consumer.poll(self._gate.poll_timeout(timeout_s))
+        self._gate.release(consumer)
+        records = consumer.poll(self._gate.poll_timeout(timeout_s))
         try:
             for record in records:
                 if self._stopping.is_set():
                     break  # the rest stays uncommitted and is redelivered to the next owner
                 in_hand = record
-                if self._gate.admit(self._consumer, record):
+                if self._gate.admit(consumer, record):
                     self._settle(record)
                     settled.append(record)
                 # else not due yet: its partition waits (and skips the rest of this batch's
@@ -197,7 +198,7 @@ class RetryingConsumer:
             return
         self._producer.flush()  # every retry and dead letter stored before the commit
         self._before_commit()
-        self._consumer.commit_batch(records)
+        self._member().commit_batch(records)
 
     def _settle(self, record: Record) -> None:
         """Handle one record, or send it on to the retry topic or the DLQ."""
@@ -289,10 +290,18 @@ class RetryingConsumer:
         )
         self.report(record, report)
 
+    def _member(self) -> Consumer:
+        """The group membership in hand; after a leave, the next poll joins first."""
+        if self._consumer is None:
+            raise BrokerError(f"{self.name} is not a member of {self.group} right now")
+        return self._consumer
+
     def _leave(self) -> None:
         """Give up membership; the next poll joins again from the committed offsets."""
         consumer, self._consumer = self._consumer, None
         self._gate.forget()
+        if consumer is None:
+            return
         try:
             consumer.close()
         except BrokerError:
