@@ -24,7 +24,8 @@ demo: setup
 	$(BIN)/jupyter nbconvert --log-level=WARN --to notebook --execute \
 	    --ExecutePreprocessor.timeout=300 $(KERNEL) \
 	    --output-dir build/notebooks notebooks/[0-9][0-9]-*.ipynb
-	$(BIN)/jupyter nbconvert --log-level=WARN --to html --output-dir build/notebooks \
+	@# ERROR: matplotlib's figures carry no alt text, and nbconvert warns once per notebook.
+	$(BIN)/jupyter nbconvert --log-level=ERROR --to html --output-dir build/notebooks \
 	    build/notebooks/[0-9][0-9]-*.ipynb
 	$(BIN)/python scripts/render_figures.py --out build/figures
 	@echo "Executed notebooks and HTML: build/notebooks/   Figures: build/figures/"
