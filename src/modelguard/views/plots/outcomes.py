@@ -68,7 +68,7 @@ def retry_outcomes(results: Mapping | Sequence[Mapping], fig: Figure | None = No
         fig.legend(
             handles=[outcome_patch(key) for key in keys],
             loc="outside lower center",
-            ncols=len(keys),
+            ncols=min(len(keys), 3),  # five outcomes in one row are wider than two panels
             frameon=False,
         )
     return fig
