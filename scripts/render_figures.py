@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from modelguard.config import VARIANT_NAMES
+from modelguard.config import BROKER_NAMES, VARIANT_NAMES
 from modelguard.lab.growth import measure_growth
 from modelguard.lab.scenarios import run_variant
 from modelguard.views.plots import save_all
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("build/figures"), help="directory")
     parser.add_argument("--events", type=int, default=50, help="events in the larger scenarios")
     parser.add_argument("--consumers", type=int, default=3)
-    parser.add_argument("--broker", choices=("memory", "kafka"), default="memory")
+    parser.add_argument("--broker", choices=BROKER_NAMES, default="memory")
     parser.add_argument("--growth-sizes", default="5,10,20,40", help="comma-separated sizes")
     parser.add_argument("--dpi", type=int, default=150)
     parser.add_argument(

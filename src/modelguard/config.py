@@ -27,6 +27,9 @@ VARIANTS: dict[str, tuple[str, str]] = {
 }
 VARIANT_NAMES = tuple(VARIANTS)
 
+# The broker drivers `messaging.drivers.DRIVERS` finds, by name; "memory" is the default.
+BROKER_NAMES = ("memory", "kafka")
+
 # The retry policies `messaging.policy.POLICIES` builds, by name; "seed" is the platform's.
 POLICY_NAMES = ("seed", "classify", "backoff")
 

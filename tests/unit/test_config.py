@@ -71,3 +71,9 @@ def test_any_answering_server_of_a_list_will_do():
         assert not answers_any("127.0.0.1:1,not-a-port:x")
     finally:
         server.close()
+
+
+def test_the_broker_names_the_command_line_offers_are_the_drivers_there_are():
+    from modelguard.messaging.drivers import DRIVERS
+
+    assert config.BROKER_NAMES == tuple(DRIVERS)

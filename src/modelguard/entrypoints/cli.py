@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 
-from modelguard.config import POLICY_NAMES, SOAK_DEFAULTS, VARIANT_NAMES
+from modelguard.config import BROKER_NAMES, POLICY_NAMES, SOAK_DEFAULTS, VARIANT_NAMES
 
 
 def _walkthrough(args: argparse.Namespace) -> int:
@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("scenarios", help="run the four scenarios for a worker variant")
     run.add_argument("--variant", choices=(*VARIANT_NAMES, "all"), default="fixed")
-    run.add_argument("--broker", choices=("memory", "kafka"), default="memory")
+    run.add_argument("--broker", choices=BROKER_NAMES, default="memory")
     run.add_argument("--events", type=_positive, default=50, help="events in the larger scenarios")
     run.add_argument("--consumers", type=_positive, default=3, help="consumers in one group")
     run.add_argument("--policy", choices=POLICY_NAMES, default="seed")
@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         "embedded broker lives in this process only): flood a DLQ with the buggy worker, "
         "deploy the fixed one, replay, and report.",
     )
-    replay.add_argument("--broker", choices=("memory", "kafka"), default="memory")
+    replay.add_argument("--broker", choices=BROKER_NAMES, default="memory")
     replay.add_argument("--topic", default="purchases")
     replay.add_argument("--group", default="dlq-replayer")
     replay.add_argument("--events", type=_positive, default=20)
@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         "process only): fill TOPIC.dlq with the buggy worker first, then inspect it.",
     )
     inspect.add_argument("--topic", required=True, help="the worker's topic, or a .dlq topic")
-    inspect.add_argument("--broker", choices=("memory", "kafka"), default="memory")
+    inspect.add_argument("--broker", choices=BROKER_NAMES, default="memory")
     inspect.add_argument(
         "--events", type=_positive, default=20, help="events the buggy worker gets on memory"
     )
@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
         "kills, a broker restart, a database outage and a DLQ replay; the embedded broker "
         "refuses the two that need real services.",
     )
-    soak.add_argument("--broker", choices=("memory", "kafka"), default="memory")
+    soak.add_argument("--broker", choices=BROKER_NAMES, default="memory")
     soak.add_argument("--records", type=_positive, default=SOAK_DEFAULTS["records"])
     soak.add_argument("--seed", type=int, default=SOAK_DEFAULTS["seed"], help="names the drill")
     soak.add_argument(
