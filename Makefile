@@ -36,7 +36,7 @@ demo: setup
 JOBS ?= 3
 
 test: setup
-	$(BIN)/python -m pytest -n $(JOBS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal
 
 test-unit: setup
 	$(BIN)/python -m pytest tests/unit
