@@ -5,7 +5,7 @@ operator sees them over time. This run decides that time axis: the worker (one
 consumer, on the in-process broker and mongomock) handles `events` purchases until
 each has settled, and the process's metrics are read after every attempt, so the
 series shows when each signal first moved: the compilations of a model, the
-retries, and the dead letters.
+retries, and the dead letters. What the scrapes mean is for `views.dashboard` to draw.
 """
 
 from __future__ import annotations
@@ -58,9 +58,3 @@ def scraped_run(
         finally:
             consumer.close()
     return scrapes
-
-
-def series(scrapes: list[dict[str, float]], key: str) -> list[float]:
-    """One sample's values over the scrapes; 0 before it first appears, as a counter
-    that has not been incremented yet reads in a query."""
-    return [scrape.get(key, 0.0) for scrape in scrapes]
