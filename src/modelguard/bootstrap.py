@@ -9,7 +9,8 @@ builds, and below the lab and the entry points, which call it. So it never impor
 the lab: a caller with faults to inject (the lab's `FaultPlan`, the worker command's
 `--fail`) passes them in through the worker's fault port, and a caller that
 measures a run keeps its own bookkeeping. Every database and broker the lab and the
-entry points use is opened by `open_database`, `open_broker` or `memory_broker`.
+entry points use is opened by `open_database`, `open_broker` or `memory_broker`, and
+every allocation worker is built by `new_worker`, with the caller's fault plan if any.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "fresh_process",
     "memory_broker",
+    "new_worker",
     "open_broker",
     "open_database",
     "worker_from_env",
@@ -77,19 +79,25 @@ def memory_broker(clock: Callable[[], int] | None = None) -> MemoryBroker:
     return MemoryBroker() if clock is None else MemoryBroker(clock=clock)
 
 
+def new_worker(variant: str = "fixed", *, faults: Faults | None = None) -> AllocationWorker:
+    """An uninitialized allocation worker of `variant`, with `faults` as its own fault plan
+    (a no-op plan of its own when none is given)."""
+    from modelguard.academy.workers.allocation import AllocationWorker
+
+    return AllocationWorker(variant, faults=faults)
+
+
 def worker_from_env(
     variant: str = "fixed", *, faults: Faults | None = None
 ) -> tuple[Broker, AllocationWorker]:
     """A worker process's broker (KAFKA_BOOTSTRAP_SERVERS) and uninitialized worker,
     connected to the server MONGODB_URI names: processes cannot share a mongomock.
 
-    `faults` is the worker's own fault plan; without one the worker builds a no-op plan.
+    `faults` is the worker's own fault plan, as for `new_worker`.
     """
-    from modelguard.academy.workers.allocation import AllocationWorker
-
     require_database_uri()
     open_database(timeout_ms=WORKER_DB_TIMEOUT_MS)
-    return open_broker("kafka"), AllocationWorker(variant, faults=faults)
+    return open_broker("kafka"), new_worker(variant, faults=faults)
 
 
 class LoadsItsService(Protocol):

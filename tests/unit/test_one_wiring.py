@@ -1,5 +1,5 @@
-"""Databases and brokers are opened in one place: bootstrap (over db.py and the broker
-drivers). Everything else in src/ asks bootstrap for them."""
+"""Databases and brokers are opened, and allocation workers built, in one place:
+bootstrap (over db.py and the broker drivers). Everything else in src/ asks it."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "modelguard"
 # Where opening a database or a broker is the job: the wiring, and what it wires.
 OPENERS = ("bootstrap.py", "db.py", "messaging/drivers/")
-BROKER_CLASSES = {"MemoryBroker", "KafkaBroker", "MongoClient"}
+BUILT_BY_BOOTSTRAP = {"MemoryBroker", "KafkaBroker", "MongoClient", "AllocationWorker"}
 
 
 def openings(package: Path) -> list[str]:
-    """`file:line what` for each database or broker opened outside OPENERS."""
+    """`file:line what` for each database, broker or worker made outside OPENERS."""
     found = []
     for path in sorted(package.rglob("*.py")):
         relative = path.relative_to(package).as_posix()
@@ -33,7 +33,7 @@ def _opened(node: ast.AST) -> str | None:
         return None
     func = node.func
     name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-    if name in BROKER_CLASSES or name == "driver":
+    if name in BUILT_BY_BOOTSTRAP or name == "driver":
         return f"calls {name}()"
     if (
         isinstance(func, ast.Attribute)
@@ -45,7 +45,7 @@ def _opened(node: ast.AST) -> str | None:
     return None
 
 
-def test_nothing_outside_bootstrap_opens_a_database_or_a_broker():
+def test_nothing_outside_bootstrap_opens_a_database_or_a_broker_or_builds_a_worker():
     assert openings(PACKAGE) == []
 
 
@@ -58,7 +58,8 @@ def test_each_way_of_opening_one_elsewhere_is_found(tmp_path):
         "from modelguard.messaging.drivers.memory import MemoryBroker\n"
         "bus = MemoryBroker(clock=None)\n"
         "database = db.connect(db='x')\n"
-        "client = pymongo.MongoClient()\n",
+        "client = pymongo.MongoClient()\n"
+        "worker = AllocationWorker('buggy', faults=plan)\n",
         encoding="utf-8",
     )
     (tmp_path / "bootstrap.py").write_text("bus = MemoryBroker()\n", encoding="utf-8")
@@ -68,4 +69,5 @@ def test_each_way_of_opening_one_elsewhere_is_found(tmp_path):
         "lab/sneaky.py:4 calls MemoryBroker()",
         "lab/sneaky.py:5 calls db.connect()",
         "lab/sneaky.py:6 calls MongoClient()",
+        "lab/sneaky.py:7 calls AllocationWorker()",
     ]

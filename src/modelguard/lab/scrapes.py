@@ -13,8 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from modelguard.academy.workers.allocation import AllocationWorker
-from modelguard.bootstrap import fresh_process, open_broker, worker_metrics
+from modelguard.bootstrap import fresh_process, new_worker, open_broker, worker_metrics
 from modelguard.lab.databases import clean_database
 from modelguard.lab.outcomes import AttemptLog
 from modelguard.lab.scenarios import create_topics, publish_events
@@ -32,7 +31,7 @@ def scraped_run(
     fresh_process()
     batch = purchases(events, seed_academy(), prefix=run_id)
     fresh_process()  # the worker starts in a process that has loaded nothing
-    worker = AllocationWorker(variant)
+    worker = new_worker(variant)
     metrics = worker_metrics(worker)
     worker.initialize()
     log = AttemptLog([e.event_id for e in batch])
