@@ -5,12 +5,12 @@ and `KAFKA_BOOTSTRAP_SERVERS` (or `--broker kafka`) switch to real servers.
 Nothing is connected until one of these functions is called.
 
 Where it sits: above the domain (`academy`), `messaging` and `ops`, whose parts it
-builds, and below the lab and the entry points, which call it. So it never imports
-the lab: a caller with faults to inject (the lab's `FaultPlan`, the worker command's
-`--fail`) passes them in through the worker's fault port, and a caller that
-measures a run keeps its own bookkeeping. Every database and broker the lab and the
+builds, and below the lab and the entry points, which call it (the layers contract
+in pyproject.toml). So it never imports the lab: a caller with faults to inject (a
+scenario's `FaultPlan`, the worker command's `--faults`) passes them in, and they
+reach the worker through its fault port. Every database and broker the lab and the
 entry points use is opened by `open_database`, `open_broker` or `memory_broker`, and
-every allocation worker is built by `new_worker`, with the caller's fault plan if any.
+every allocation worker is built by `new_worker`.
 """
 
 from __future__ import annotations
