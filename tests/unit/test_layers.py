@@ -22,6 +22,9 @@ UPWARD = [
     ("modelguard.lab.growth", "modelguard.entrypoints.cli"),
     ("modelguard.messaging.consumer", "modelguard.academy.workers.allocation"),
     ("modelguard.registry.schema", "modelguard.messaging.events"),
+    ("modelguard.lint.findings", "modelguard.registry.errors"),
+    ("modelguard.db", "modelguard.registry.model_registry"),
+    ("modelguard.config", "modelguard.db"),
 ]
 
 
