@@ -52,6 +52,7 @@ lint: setup
 	$(BIN)/python -m modelguard lint src
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 services-up:
 	bash scripts/services.sh up

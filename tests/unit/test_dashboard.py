@@ -6,12 +6,13 @@ import logging
 
 from matplotlib.figure import Figure
 
-from modelguard.lab.scrapes import scraped_run, series
+from modelguard.lab.scrapes import scraped_run
 from modelguard.views.dashboard import (
     USER_COMPILATIONS,
     counter_total,
     first_scrape,
     metrics_dashboard,
+    series,
 )
 
 logging.getLogger("modelguard").setLevel(logging.CRITICAL)

@@ -5,31 +5,27 @@
 - `fresh_database`: a run whose workers are separate processes gets a database of
   its own on the real server, so that runs never see each other's data; the caller
   drops it afterwards.
+
+It names the databases; `bootstrap.open_database` opens them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import mongoengine
-
-from modelguard import db
+from modelguard.bootstrap import open_database
 
 DATABASE = "modelguard_scenarios"
 
 
 def clean_database() -> Any:
     """mongoengine connected to an empty DATABASE; returns its handle."""
-    database = db.connect(db=DATABASE)
-    database.client.drop_database(DATABASE)
-    return mongoengine.get_db()
+    return open_database(name=DATABASE, empty=True)
 
 
 def fresh_database(uri: str, name: str) -> Any:
     """mongoengine connected to an empty database `name` on the server of `uri`."""
-    database = db.connect(db.with_database(uri, name))
-    database.client.drop_database(name)
-    return database
+    return open_database(uri, name, empty=True)
 
 
 def run_database_name(run_id: str) -> str:

@@ -1,12 +1,13 @@
 """Fault injection for the scenarios: failures, stalls and crashes at chosen attempts.
 
-The scenario runner hands a `FaultPlan` to the worker; the worker itself has
-no idea which scenario it runs in. An injected failure is an ordinary
-exception, retried like any other. A crash is a `BaseException`, so no
-handler catches it: like a killed process, it leaves the record in hand
-uncommitted. A stall holds the first delivery of an event in the handler, after the
-idempotency guard's check and before the allocation: the zombie drill's window to
-freeze the worker mid-record.
+A `FaultPlan` is the lab's adapter for the worker's fault port
+(`modelguard.academy.workers.faults.Faults`): the scenario runner builds one per
+worker and passes it in, and the worker itself has no idea which scenario it runs
+in. An injected failure is an ordinary exception, retried like any other. A crash
+is a `BaseException`, so no handler catches it: like a killed process, it leaves
+the record in hand uncommitted. A stall holds the first delivery of an event in the
+handler, after the idempotency guard's check and before the allocation: the zombie
+drill's window to freeze the worker mid-record.
 A crashed process says no goodbye to its group either; its members
 are dropped once the broker's session timeout has passed, which `SkippingClock`
 lets a simulation skip instead of wait for.
@@ -41,7 +42,11 @@ class WorkerCrash(BaseException):
 @dataclass
 class FaultPlan:
     """Fail attempts 1..k of chosen events; stall attempt 1 of others for some seconds;
-    crash after the Nth attempt, or the next one."""
+    crash after the Nth attempt, or the next one.
+
+    It counts attempts and may hold a pending crash, so each worker needs a plan of
+    its own.
+    """
 
     fail_attempts: Mapping[str, int] = field(default_factory=dict)
     stall_s: Mapping[str, float] = field(default_factory=dict)
@@ -86,6 +91,3 @@ class SkippingClock:
 
     def skip(self, ms: int) -> None:
         self.skipped_ms += ms
-
-
-NO_FAULTS = FaultPlan()

@@ -5,7 +5,7 @@ operator sees them over time. This run decides that time axis: the worker (one
 consumer, on the in-process broker and mongomock) handles `events` purchases until
 each has settled, and the process's metrics are read after every attempt, so the
 series shows when each signal first moved: the compilations of a model, the
-retries, and the dead letters.
+retries, and the dead letters. What the scrapes mean is for `views.dashboard` to draw.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from modelguard.academy.workers.allocation import AllocationWorker
-from modelguard.bootstrap import fresh_process, open_broker, worker_metrics
+from modelguard.bootstrap import fresh_process, new_worker, open_broker, worker_metrics
 from modelguard.lab.databases import clean_database
 from modelguard.lab.outcomes import AttemptLog
 from modelguard.lab.scenarios import create_topics, publish_events
@@ -32,7 +31,7 @@ def scraped_run(
     fresh_process()
     batch = purchases(events, seed_academy(), prefix=run_id)
     fresh_process()  # the worker starts in a process that has loaded nothing
-    worker = AllocationWorker(variant)
+    worker = new_worker(variant)
     metrics = worker_metrics(worker)
     worker.initialize()
     log = AttemptLog([e.event_id for e in batch])
@@ -58,9 +57,3 @@ def scraped_run(
         finally:
             consumer.close()
     return scrapes
-
-
-def series(scrapes: list[dict[str, float]], key: str) -> list[float]:
-    """One sample's values over the scrapes; 0 before it first appears, as a counter
-    that has not been incremented yet reads in a query."""
-    return [scrape.get(key, 0.0) for scrape in scrapes]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from modelguard.bootstrap import new_worker
 from modelguard.config import VARIANT_NAMES
 from modelguard.lab.faults import FaultPlan
 from modelguard.lab.outcomes import duplicate_allocations
@@ -43,9 +44,7 @@ def allocation_worker(variant: str) -> WorkerUnderTest:
         raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANT_NAMES)}")
 
     def make(faults: FaultPlan) -> ScenarioWorker:
-        from modelguard.academy.workers.allocation import AllocationWorker
-
-        return AllocationWorker(variant, faults=faults)
+        return new_worker(variant, faults=faults)
 
     return WorkerUnderTest(variant, make, duplicate_allocations)
 

@@ -18,7 +18,7 @@ for errors that time can cure, such as a database that is briefly away.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tenacity import Future as Outcome
 from tenacity import RetryCallState, stop_after_attempt
@@ -39,7 +39,7 @@ class RetryPolicy:
     name: str
     stop: stop_base
     retry: retry_base
-    wait: wait_base = wait_none()
+    wait: wait_base = field(default_factory=wait_none)  # built per policy, as RUF009 asks
 
     def should_retry(self, attempt: int, error: BaseException) -> bool:
         state = _failed(attempt, error)

@@ -5,6 +5,9 @@ one line per sample, with the same samples and colours in every panel, so the
 buggy and the fixed worker compare at a glance. Dotted lines mark the scrape where
 a model was first compiled twice (the signal) and the one where the first dead
 letter appeared (what the incident's team saw first).
+
+It draws the scrapes it is handed (a variant's run, as `lab.scrapes.scraped_run`
+returns it) and runs nothing itself.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from typing import Any, cast
 
 from matplotlib.figure import Figure
 
-from modelguard.lab.scrapes import series
 from modelguard.views.plots import STYLE
 
 USER_COMPILATIONS = 'modelguard_model_compilations_total{model="User"}'
@@ -25,6 +27,12 @@ DASHBOARD: dict[str, tuple[str, str, float]] = {
     "modelguard_retries_total": ("retries published", "#2166ac", 2.0),
     "modelguard_dead_letters_total": ("dead letters published", "#1c1c1c", 2.0),
 }
+
+
+def series(scrapes: Sequence[Mapping[str, float]], key: str) -> list[float]:
+    """One sample's values over the scrapes; 0 before it first appears, as a counter
+    that has not been incremented yet reads in a query."""
+    return [scrape.get(key, 0.0) for scrape in scrapes]
 
 
 def counter_total(scrapes: Sequence[Mapping[str, float]], family: str) -> list[float]:
@@ -52,11 +60,11 @@ def metrics_dashboard(runs: Mapping[str, list[dict[str, float]]]) -> Figure:
         for ax, (variant, scrapes) in zip(axes, runs.items(), strict=True):
             highest = 0.0
             for key, (label, color, width) in DASHBOARD.items():
-                values = series(list(scrapes), key) if "{" in key else counter_total(scrapes, key)
+                values = series(scrapes, key) if "{" in key else counter_total(scrapes, key)
                 ax.plot(range(len(values)), values, label=label, color=color, linewidth=width)
                 highest = max(highest, *values)
             ax.set_ylim(-0.04 * (highest + 1), 1.15 * highest + 0.5)  # room for the notes
-            twice = first_scrape(series(list(scrapes), USER_COMPILATIONS), above=1)
+            twice = first_scrape(series(scrapes, USER_COMPILATIONS), above=1)
             dead = first_scrape(counter_total(scrapes, "modelguard_dead_letters_total"), above=0)
             for at, text, color, side in (
                 (twice, "User compiled twice", "#c62828", "left"),

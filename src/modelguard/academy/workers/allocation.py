@@ -12,6 +12,9 @@
     guard-only  guarded    per-call
     cache-only  unguarded  cached
     fixed       guarded    cached     (the fix)
+
+Faults come in from outside through the `Faults` port: each worker gets its own
+no-op plan unless the caller passes one.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import mongoengine
 
 from modelguard import config
 from modelguard.academy.workers.before_fix import strip_guard
-from modelguard.lab.faults import NO_FAULTS, FaultPlan
+from modelguard.academy.workers.faults import Faults, NoFaults
 from modelguard.messaging.events import PurchaseCreated
 from modelguard.messaging.idempotency import COLLECTION, IdempotencyGuard
 from modelguard.registry.loading import execute_file
@@ -67,13 +70,14 @@ class AdminServiceBuild:
         with self._lock:
             self.loads += 1
             build = next(self._builds)
-            module = None
+            modules = []
             for path in BUILD_FILES:
                 name = f"admin_build_{build}_{path.parent.name}_{path.stem}"
                 # The old worker's dynamic import, reproduced: `allocate_trainer` reaches
                 # this on every attempt in the per-call variants. It is meant to be flagged.
-                module = execute_file(path, name, transform=self._transform)  # noqa: MG005 -- the reproduction of the buggy worker
-        return module.AllocationService()
+                modules.append(execute_file(path, name, transform=self._transform))  # noqa: MG005 -- the reproduction of the buggy worker
+        # The service is the last file of the build; the files before it are its models.
+        return modules[-1].AllocationService()
 
 
 class AllocationWorker:
@@ -81,10 +85,12 @@ class AllocationWorker:
 
     handler_name = "allocation-worker"
 
-    def __init__(self, variant: Variant | str = "fixed", *, faults: FaultPlan = NO_FAULTS) -> None:
+    def __init__(self, variant: Variant | str = "fixed", *, faults: Faults | None = None) -> None:
         self.variant = VARIANTS[variant] if isinstance(variant, str) else variant
         self.build = AdminServiceBuild(self.variant.registration)
-        self.faults = faults
+        # A plan may count attempts or hold a pending crash: one shared default would
+        # let a fault planned for one worker fire in another.
+        self.faults: Faults = NoFaults() if faults is None else faults
         self._service = None
         self._guard: IdempotencyGuard | None = None
 

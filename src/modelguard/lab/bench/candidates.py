@@ -16,8 +16,7 @@ import time
 import mongoengine
 
 from modelguard.academy.workers.allocation import VARIANTS as VARIANTS_BY_NAME
-from modelguard.academy.workers.allocation import AllocationWorker
-from modelguard.bootstrap import open_broker
+from modelguard.bootstrap import new_worker, open_broker
 from modelguard.lab.scenarios import create_topics, publish_events
 from modelguard.messaging.consumer import RetryingConsumer
 from modelguard.messaging.idempotency import COLLECTION, IdempotencyGuard
@@ -101,7 +100,7 @@ class ThroughBroker(Candidate):
         self._target = 0
 
     def setup(self) -> None:
-        self.worker = AllocationWorker(self.name)
+        self.worker = new_worker(self.name)
         started = time.perf_counter()
         self.worker.initialize()
         self.startup_ms = round((time.perf_counter() - started) * 1000, 1)

@@ -51,18 +51,16 @@ class _Commands(monitoring.CommandListener):
 def database_limit(uri: str, events: int) -> dict:
     """Events/s of the fixed handler called directly on the server of `uri`, and what
     each event cost there: round trips by command, ms waiting on the server, ms in Python."""
-    from modelguard.academy.workers.allocation import AllocationWorker
-    from modelguard.bootstrap import fresh_process
+    from modelguard.bootstrap import fresh_process, new_worker, open_database
     from modelguard.lab.seed import purchases, seed_academy
 
     name = f"mg_bench_limit_{uuid.uuid4().hex[:8]}"
     commands = _Commands()
-    database = db.connect(db.with_database(uri, name), listeners=[commands])
+    database = open_database(uri, name, empty=True, listeners=[commands])
     try:
-        database.client.drop_database(name)
         fresh_process()  # the models bind to this connection, as in a new worker process
         batch = purchases(WARMUP_EVENTS + events, seed_academy(), f"limit-{name}")
-        worker = AllocationWorker("fixed")
+        worker = new_worker("fixed")
         worker.initialize()
         for event in batch[:WARMUP_EVENTS]:
             worker.allocate_trainer(event)

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from modelguard import registry
-from modelguard.bootstrap import fresh_process, worker_metrics
+from modelguard.bootstrap import fresh_process, memory_broker, worker_metrics
 from modelguard.lab.databases import clean_database
 from modelguard.lab.faults import FaultPlan, SkippingClock, WorkerCrash
 from modelguard.lab.outcomes import CRASHED, AttemptLog
@@ -56,7 +56,7 @@ class ThreadsExecutor(Executor):
         fresh_process()  # the runner seeds in a registry no earlier run compiled into
         database = clean_database()
         clock = SkippingClock()
-        with MemoryBroker(clock=clock) as bus:
+        with memory_broker(clock) as bus:
             yield MemoryWorld(run_id, bus, database, clock)
 
     def crew(self, world: World, job: Job, log: AttemptLog) -> ThreadsCrew:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from modelguard.bootstrap import memory_broker
 from modelguard.lab.faults import SkippingClock
 from modelguard.lab.soak.database import prepare
 from modelguard.lab.soak.parts import (
@@ -34,7 +35,6 @@ from modelguard.lab.soak.records import PROCESSED, Outgoing
 from modelguard.lab.soak.rounds import Soak
 from modelguard.lab.soak.stream import Stream
 from modelguard.messaging.consumer import Handler
-from modelguard.messaging.drivers.memory import MemoryBroker
 from modelguard.messaging.policy import MAX_ATTEMPTS
 
 # Every attempt at these fails, so each of their records takes MAX_ATTEMPTS handler attempts.
@@ -75,7 +75,7 @@ def run_embedded_soak(
     bar = tqdm(total=records, desc="soak", unit="rec", file=sys.stderr,
                disable=None if progress is None else not progress)  # fmt: skip
     clock = SkippingClock()
-    with bar, MemoryBroker(clock=clock) as bus:
+    with bar, memory_broker(clock) as bus:
         soak = Soak(bus, process, consumers=consumers, deadline=started + timeout_s,
                     replay=parts.replay, clock=clock,
                     on_progress=lambda n: bar.update(min(records, n) - bar.n))  # fmt: skip

@@ -11,8 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 
-from modelguard.academy.workers.allocation import AllocationWorker
-from modelguard.bootstrap import fresh_process
+from modelguard.bootstrap import fresh_process, new_worker
 from modelguard.lab.faults import FaultPlan
 from modelguard.lab.soak.accounting import Ledger
 from modelguard.lab.soak.records import RECORD_ID
@@ -57,7 +56,7 @@ class WorkerProcess:
     def start(self) -> None:
         fresh_process()  # a new process has loaded no model and no service
         kill = self.kill_after.pop(0) if self.kill_after else None
-        worker = AllocationWorker(
+        worker = new_worker(
             "fixed", faults=FaultPlan(fail_attempts=self.fail_attempts, crash_after_attempts=kill)
         )
         worker.initialize()
