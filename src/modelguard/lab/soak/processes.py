@@ -44,6 +44,7 @@ from modelguard.lab.soak.parts import (
 )
 from modelguard.lab.soak.plan import OUTAGE_BACKLOG, Services, SoakFailed, SoakPlan
 from modelguard.lab.worker_processes import WorkerProcesses, worker_command, worker_env
+from modelguard.messaging.outcome import Outcome
 from modelguard.messaging.port import Broker, BrokerError
 from modelguard.messaging.replay import replay_dead_letters
 
@@ -131,7 +132,7 @@ def run_process_soak(
                 valid = set(settled.event_ids)
                 dead = sorted(
                     {a.event_id for a in settled.attempts
-                     if a.outcome == "dead_lettered" and a.event_id in valid}
+                     if a.outcome == Outcome.DEAD_LETTERED and a.event_id in valid}
                 )  # fmt: skip
                 replay = AttemptLog(dead)
                 replayed = 0
@@ -234,7 +235,7 @@ def _ready_for(action: str, lag: _Lag) -> bool:
 def _dead_letters(stream: AttemptLog) -> int:
     """Good events dead-lettered so far (bad records are not the outage's doing)."""
     valid = set(stream.event_ids)
-    return sum(a.outcome == "dead_lettered" and a.event_id in valid for a in stream.attempts)
+    return sum(a.outcome == Outcome.DEAD_LETTERED and a.event_id in valid for a in stream.attempts)
 
 
 def _keep_one_running(workers: WorkerProcesses) -> int:
