@@ -29,8 +29,8 @@ from typing import Any
 
 from modelguard.bootstrap import open_broker
 from modelguard.config import require_database_uri, retry_topic, run_names
-from modelguard.entrypoints.worker import faults_argument
 from modelguard.lab.databases import fresh_database, run_database_name
+from modelguard.lab.fault_arguments import faults_argument
 from modelguard.lab.outcomes import AttemptLog, duplicate_allocations
 from modelguard.lab.reports import ReportInbox
 from modelguard.lab.scenarios import create_topics, publish_events
@@ -136,8 +136,8 @@ def run_zombie_drill(
                     )
                     name = process_name(zombie)
                     while not any(
-                        h["process"] == name and h["event_id"] == victim.event_id
-                        for h in inbox.handed_back
+                        process == name and record.event_id == victim.event_id
+                        for process, record in inbox.handed_back
                     ):
                         _check(deadline, f"{victim.event_id}: the woken worker never reported")
                         inbox.read(0.2)
@@ -207,7 +207,9 @@ def _tally(
 ) -> None:
     report.attempts = len(stream.attempts)
     report.handed_back = len(inbox.handed_back)
-    report.commits_refused = sum(h["error_class"] == "CommitFailedError" for h in inbox.handed_back)
+    report.commits_refused = sum(
+        record.error_class == "CommitFailedError" for _, record in inbox.handed_back
+    )
     handlers: dict[str, set[str]] = {}
     for attempt in stream.attempts:
         handlers.setdefault(attempt.event_id or "", set()).add(attempt.consumer)

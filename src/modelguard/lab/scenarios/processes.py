@@ -24,8 +24,8 @@ from contextlib import contextmanager
 
 from modelguard.bootstrap import open_broker
 from modelguard.config import require_database_uri
-from modelguard.entrypoints.worker import faults_argument
 from modelguard.lab.databases import fresh_database, run_database_name
+from modelguard.lab.fault_arguments import faults_argument
 from modelguard.lab.outcomes import AttemptLog
 from modelguard.lab.reports import ReportInbox
 from modelguard.lab.scenarios.executor import Crew, Executor, Job, World
