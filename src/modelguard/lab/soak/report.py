@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from modelguard.lab.kafka_run import RunTimedOut
 from modelguard.lab.soak.parts import Parts, SoakRefused
 from modelguard.lab.soak.plan import SoakFailed
 from modelguard.lab.soak.records import Fate
@@ -39,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
     except (SoakRefused, MissingDatabase) as error:
         print(f"modelguard soak: {error}", file=sys.stderr)
         return 2
-    except SoakFailed as error:
+    except (SoakFailed, RunTimedOut) as error:
         print(f"modelguard soak: {error}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2) if args.json else soak_table(result))
