@@ -76,7 +76,8 @@ class ZombieReport:
             and self.allocations == self.records
         )
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of `soak --broker kafka --zombies N --json`."""
         return {**asdict(self), "ok": self.ok}
 
 
@@ -86,8 +87,8 @@ def run_zombie_drill(
     *,
     session_timeout_ms: int = SESSION_TIMEOUT_MS,
     timeout_s: float = 600.0,
-) -> dict[str, Any]:
-    """Freeze a worker mid-record `zombies` times; the JSON object says what came out."""
+) -> ZombieReport:
+    """Freeze a worker mid-record `zombies` times; the report says what came out."""
     if records < zombies or zombies < 1:
         raise ValueError(f"need at least one record per zombie: {records=}, {zombies=}")
     started = time.monotonic()
@@ -127,7 +128,7 @@ def run_zombie_drill(
             report.processes = len(workers.started)
         _tally(report, stream, inbox, run.database, events)
     report.duration_s = round(time.monotonic() - started, 1)
-    return report.to_json()
+    return report
 
 
 def _wait_for_stall(
@@ -213,16 +214,16 @@ def main(args: Any) -> int:
     from modelguard.config import MissingDatabase
 
     try:
-        result = run_zombie_drill(records=args.records, zombies=args.zombies)
+        report = run_zombie_drill(records=args.records, zombies=args.zombies)
     except (MissingDatabase, RunTimedOut) as error:
         print(f"modelguard soak: {error}", file=sys.stderr)
         return 2 if isinstance(error, MissingDatabase) else 1
-    print(json.dumps(result, indent=2) if args.json else zombie_table(result))
-    return 0 if result["ok"] else 1
+    print(json.dumps(report.to_json(), indent=2) if args.json else zombie_table(report))
+    return 0 if report.ok else 1
 
 
-def zombie_table(result: dict) -> str:
-    lines = [f"zombie drill on kafka: {result['duration_s']} s", ""]
-    lines += [f"  {key:28} {result[key]}" for key in _FIGURES]
-    lines.append(f"  verdict: {'OK' if result['ok'] else 'FAILED'}")
+def zombie_table(report: ZombieReport) -> str:
+    lines = [f"zombie drill on kafka: {report.duration_s} s", ""]
+    lines += [f"  {key:28} {getattr(report, key)}" for key in _FIGURES]
+    lines.append(f"  verdict: {'OK' if report.ok else 'FAILED'}")
     return "\n".join(lines)

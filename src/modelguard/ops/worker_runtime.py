@@ -31,15 +31,19 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from pymongo.errors import PyMongoError
+
+from modelguard import registry
+from modelguard.messaging.consumer import Attempt, RetryingConsumer
+from modelguard.messaging.events import MalformedEvent, parse_event
+from modelguard.messaging.port import AuthenticationFailedError, Broker, BrokerError, Record
 from modelguard.ops.worker_report import HandedBack, ReportKind, WorkerReport, process_name
 
 if TYPE_CHECKING:
     from http.server import HTTPServer
 
     from modelguard.academy.workers.allocation import AllocationWorker
-    from modelguard.messaging.consumer import Attempt, RetryingConsumer
     from modelguard.messaging.policy import RetryPolicy
-    from modelguard.messaging.port import Broker, BrokerError, Record
     from modelguard.ops.metrics import WorkerMetrics
 
 log = logging.getLogger("modelguard.worker")
@@ -91,8 +95,6 @@ class WorkerProcess:
             log.info("worker %s: %s received; finishing the record in hand", self.name, reason)
 
     def run(self, *, idle_exit_s: float | None = None) -> None:
-        from modelguard.messaging.port import AuthenticationFailedError, BrokerError
-
         if not self._initialize():
             return
         if self._report is not None:
@@ -126,8 +128,6 @@ class WorkerProcess:
 
     def _initialize(self) -> bool:
         """Load the service once; while the database is away, wait for it (or for stop)."""
-        from pymongo.errors import PyMongoError
-
         while not self._stopping.is_set():
             try:
                 self.worker.initialize()
@@ -141,8 +141,6 @@ class WorkerProcess:
         return False
 
     def _member(self) -> RetryingConsumer:
-        from modelguard.messaging.consumer import RetryingConsumer
-
         if self._consumer is None:
             handler = self.worker.allocate_trainer
             if self.metrics is not None:
@@ -158,8 +156,6 @@ class WorkerProcess:
         return self._consumer
 
     def _leave(self) -> None:
-        from modelguard.messaging.port import BrokerError
-
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             try:
@@ -170,8 +166,6 @@ class WorkerProcess:
     def _on_handed_back(self, record: Record, error: BrokerError) -> None:
         """The broker refused to let this member settle `record`: a commit refused after
         the group moved the partition on (a zombie waking up), or a failed publish."""
-        from modelguard.messaging.events import MalformedEvent, parse_event
-
         try:
             event_id = parse_event(record.value).event_id
         except MalformedEvent:
@@ -217,9 +211,6 @@ class ReportSender:
     def send(
         self, kind: ReportKind, *, attempt: Attempt | None = None, record: HandedBack | None = None
     ) -> None:
-        from modelguard import registry
-        from modelguard.messaging.port import BrokerError
-
         metrics = self.process.metrics
         report = WorkerReport(
             kind=kind,
@@ -237,8 +228,6 @@ class ReportSender:
             log.warning("worker %s: report not published: %s", self.process.name, error)
 
     def flush(self) -> None:
-        from modelguard.messaging.port import BrokerError
-
         try:
             self._producer.flush()
         except BrokerError as error:

@@ -114,8 +114,9 @@ def tally(
     }
 
 
-def final_outcomes(replay: AttemptLog) -> dict[str, str]:
-    final: dict[str, str] = {}
+def final_outcomes(replay: AttemptLog) -> dict[str, Outcome]:
+    """Each replayed event's last settled outcome (or its last attempt's, if none settled)."""
+    final: dict[str, Outcome] = {}
     for attempt in (a for a in replay.attempts if a.event_id in replay.event_ids):
         assert attempt.event_id is not None
         if attempt.outcome in TERMINAL or attempt.event_id not in final:
