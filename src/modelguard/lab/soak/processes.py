@@ -139,26 +139,7 @@ def _soak(
         timings["stream"] = round(time.monotonic() - mark, 1)
 
         mark = time.monotonic()
-        valid = set(settled.event_ids)
-        dead = sorted(
-            {a.event_id for a in settled.attempts
-             if a.outcome == Outcome.DEAD_LETTERED and a.event_id in valid}
-        )  # fmt: skip
-        replay = AttemptLog(dead)
-        replayed = 0
-        if parts.replay:
-            inbox.logs.append(replay)
-            # Only the dead letters there are now: the worker dead-letters the
-            # replayed bad records again, and those must not come round forever.
-            there = sum(1 for _ in bus.scan(dlq_topic(topic)))
-            replayed = replay_dead_letters(
-                bus, topic, group=f"replayer.{run.run_id}", idle_timeout_s=5.0, limit=there
-            )
-            run.until(
-                lambda: replay.all_settled() and lag.drained(),
-                lambda: f"{replay.settled()} of {len(dead)} replayed settled",
-                each=keep_running,
-            )
+        replay, replayed = _replay(run, inbox, settled, lag, keep_running, parts.replay)
         timings["replay"] = round(time.monotonic() - mark, 1)
         processes = len(workers.started)
     dead_letters = list(bus.scan(dlq_topic(topic)))
@@ -183,6 +164,39 @@ def _soak(
         "duration_s": round(duration, 2),
         "records_per_s": round(records / duration, 1),
     }
+
+
+def _replay(
+    run: KafkaRun,
+    inbox: ReportInbox,
+    settled: AttemptLog,
+    lag: _Lag,
+    keep_running: Callable[[], None],
+    replay: bool,
+) -> tuple[AttemptLog, int]:
+    """The good events dead-lettered so far, replayed from the DLQ when `replay` is on
+    and followed until they settle again; their log, and how many records went back."""
+    valid = set(settled.event_ids)
+    dead = sorted(
+        {a.event_id for a in settled.attempts
+         if a.outcome == Outcome.DEAD_LETTERED and a.event_id in valid}
+    )  # fmt: skip
+    replayed_log = AttemptLog(dead)
+    if not replay:
+        return replayed_log, 0
+    inbox.logs.append(replayed_log)
+    # Only the dead letters there are now: the worker dead-letters the replayed bad
+    # records again, and those must not come round forever.
+    there = sum(1 for _ in run.bus.scan(dlq_topic(run.topic)))
+    replayed = replay_dead_letters(
+        run.bus, run.topic, group=f"replayer.{run.run_id}", idle_timeout_s=5.0, limit=there
+    )
+    run.until(
+        lambda: replayed_log.all_settled() and lag.drained(),
+        lambda: f"{replayed_log.settled()} of {len(dead)} replayed settled",
+        each=keep_running,
+    )
+    return replayed_log, replayed
 
 
 class _Drill:
