@@ -11,6 +11,7 @@ still holding the record: it finishes the handler (the unique index on the purch
 makes its allocation a no-op), and its commit is refused, because the partition is
 someone else's now. It joins the group again and carries on.
 
+The run (its topics, database, workers, report inbox and deadline) is a `KafkaRun`.
 The figures come from the workers' reports (commits refused, records handled by more
 than one process) and from the database (allocations, duplicates, lost purchases).
 """
