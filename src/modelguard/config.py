@@ -19,13 +19,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 # Each variant is (registration, loading): the two halves of the fix, on or off.
-VARIANTS: dict[str, tuple[str, str]] = {
+VARIANT_PARTS: dict[str, tuple[str, str]] = {
     "buggy": ("unguarded", "per-call"),
     "guard-only": ("guarded", "per-call"),
     "cache-only": ("unguarded", "cached"),
     "fixed": ("guarded", "cached"),
 }
-VARIANT_NAMES = tuple(VARIANTS)
+VARIANT_NAMES = tuple(VARIANT_PARTS)
 
 # The broker drivers `messaging.drivers.DRIVERS` finds, by name; "memory" is the default.
 BROKER_NAMES = ("memory", "kafka")

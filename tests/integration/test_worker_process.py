@@ -15,8 +15,8 @@ import pytest
 
 from modelguard import db
 from modelguard.config import retry_topic, run_names
-from modelguard.entrypoints.worker import faults_argument
 from modelguard.lab.databases import fresh_database
+from modelguard.lab.fault_arguments import faults_argument
 from modelguard.lab.outcomes import duplicate_allocations
 from modelguard.lab.scenarios import create_topics, publish_events
 from modelguard.lab.seed import purchases, seed_academy

@@ -27,13 +27,13 @@ def test_a_frozen_worker_wakes_to_a_refused_commit_and_its_record_is_applied_onc
     report = run_zombie_drill(RECORDS, zombies=1, timeout_s=300)
 
     # Frozen for longer than its session: the group dropped it meanwhile.
-    [frozen_s] = report["frozen_s"]
+    [frozen_s] = report.frozen_s
     assert frozen_s * 1000 > SESSION_TIMEOUT_MS, report
     # It woke holding the record; the broker refused its commit, and the other worker
     # had already handled the record again from the group's last commit.
-    assert report["commits_refused"] >= 1, report
-    assert report["redelivered"] >= 1, report
+    assert report.commits_refused >= 1, report
+    assert report.redelivered >= 1, report
     # The idempotency guard and the unique index made the second delivery harmless.
-    assert report["duplicates"] == 0 and report["lost"] == 0, report
-    assert report["allocations"] == RECORDS, report
-    assert report["ok"]
+    assert report.duplicates == 0 and report.lost == 0, report
+    assert report.allocations == RECORDS, report
+    assert report.ok and report.to_json()["ok"] is True

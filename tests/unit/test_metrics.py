@@ -160,7 +160,7 @@ def test_a_snapshot_leaves_out_buckets_and_creation_times(metrics):
 def test_the_worker_serves_its_metrics_over_http(metrics):
     import urllib.request
 
-    from modelguard.entrypoints.worker import serve_metrics
+    from modelguard.ops.worker_runtime import serve_metrics
 
     metrics.observe(Attempt("e1", 1, "dead_lettered", "OverwriteModelError"))
     server = serve_metrics(metrics, "127.0.0.1", 0)

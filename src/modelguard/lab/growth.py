@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from modelguard.config import VARIANT_NAMES
 from modelguard.lab.scenarios import Scenario, run_scenario
+from modelguard.messaging.outcome import Outcome
 
 
 def measure_growth(
@@ -50,8 +51,8 @@ def measure_growth(
                 "variant": variant,
                 "events": result.events,
                 "consumers": consumers,
-                "dead_lettered": result.dead_lettered,
-                "dlq_records": sum(a["outcome"] == "dead_lettered" for a in result.timeline),
+                Outcome.DEAD_LETTERED: result.dead_lettered,
+                "dlq_records": sum(a["outcome"] == Outcome.DEAD_LETTERED for a in result.timeline),
                 "attempts": result.attempts,
                 "overwrite_errors": result.errors.get("OverwriteModelError", 0),
                 "service_loads": result.service_loads,

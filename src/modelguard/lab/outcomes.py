@@ -3,7 +3,7 @@
 `AttemptLog` collects the consumers' `Attempt` reports (from several threads),
 knows when every event has settled, and runs an action once a given number have
 (the scenarios' restart trigger). An attempt a crash cut short is reported with
-the outcome "crashed": it counts, and it settles nothing. `ScenarioResult` is the
+the outcome `Outcome.CRASHED`: it counts, and it settles nothing. `ScenarioResult` is the
 JSON entry of one scenario of `modelguard scenarios --json`; every number in it
 is counted from the reports and the database, never written down in advance, and
 `duplicate_allocations` is how the database is read for work done twice.
@@ -18,9 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from modelguard.messaging.consumer import Attempt
-
-TERMINAL = ("succeeded", "dead_lettered")
-CRASHED = "crashed"
+from modelguard.messaging.outcome import TERMINAL, Outcome
 
 
 class AttemptLog:
@@ -65,7 +63,7 @@ class AttemptLog:
 class EventOutcome:
     event_id: str
     attempts: int
-    outcome: str  # "succeeded", "dead_lettered" or "pending" (never settled)
+    outcome: Outcome  # SUCCEEDED, DEAD_LETTERED or PENDING (never settled)
     errors: list[str]
 
 
@@ -98,8 +96,8 @@ class ScenarioResult:
         return cls(
             name=name,
             events=len(per_event),
-            succeeded=sum(e.outcome == "succeeded" for e in per_event),
-            dead_lettered=sum(e.outcome == "dead_lettered" for e in per_event),
+            succeeded=sum(e.outcome == Outcome.SUCCEEDED for e in per_event),
+            dead_lettered=sum(e.outcome == Outcome.DEAD_LETTERED for e in per_event),
             attempts=len(log.attempts),
             errors=dict(errors.most_common()),
             per_event=per_event,
@@ -123,7 +121,7 @@ def duplicate_allocations(database: Any) -> int:
 
 
 def _event_outcome(event_id: str, tried: list[Attempt]) -> EventOutcome:
-    final = next((a.outcome for a in reversed(tried) if a.outcome in TERMINAL), "pending")
+    final = next((a.outcome for a in reversed(tried) if a.outcome in TERMINAL), Outcome.PENDING)
     return EventOutcome(
         event_id=event_id,
         attempts=len(tried),

@@ -1,7 +1,7 @@
 """Reading what worker processes report: every attempt, and each process's model counts.
 
-Worker processes started with --report-topic publish each attempt as JSON, with
-their process's compilations and service loads (`entrypoints.worker.Report`).
+Worker processes started with --report-topic publish each attempt as a
+`WorkerReport`, with their process's compilations and service loads.
 `ReportInbox` reads that topic into one AttemptLog or several, and keeps the records
 a worker reported it was not let settle (a commit refused after a rebalance). It takes each record
 once, by offset, even when a rebalance (a broker restart) makes its consumer read
@@ -10,15 +10,14 @@ some again, and keeps each process's latest counts and metrics.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
 from collections import Counter
 
 from modelguard.lab.outcomes import AttemptLog
-from modelguard.messaging.consumer import Attempt
 from modelguard.messaging.port import Broker, BrokerError
+from modelguard.ops.worker_report import HandedBack, WorkerReport
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,8 @@ class ReportInbox:
         self._counts: dict[str, tuple[dict[str, int], int]] = {}
         self._metrics: dict[str, dict[str, float]] = {}
         self._seen: dict[int, int] = {}
-        self.handed_back: list[dict] = []  # records a worker was not let settle
+        # Records a worker was not let settle, with the name of that worker.
+        self.handed_back: list[tuple[str, HandedBack]] = []
         self._group = f"report-reader.{uuid.uuid4().hex[:8]}"
         self._consumer = bus.consumer(self._group, [topic])
 
@@ -46,16 +46,15 @@ class ReportInbox:
             if record.offset <= self._seen.get(record.partition, -1):
                 continue
             self._seen[record.partition] = record.offset
-            report = json.loads(record.value)
-            self._counts[report["process"]] = (report["compilations"], report["service_loads"])
-            self._metrics[report["process"]] = report.get("metrics", {})
-            if report["kind"] == "attempt":
-                attempt = Attempt(**report["attempt"])
+            report = WorkerReport.from_bytes(record.value)
+            self._counts[report.process] = (report.compilations, report.service_loads)
+            self._metrics[report.process] = report.metrics
+            if report.attempt is not None:
                 for attempt_log in self.logs:
-                    attempt_log(attempt)
+                    attempt_log(report.attempt)
                 attempts += 1
-            elif report["kind"] == "handed_back":
-                self.handed_back.append({"process": report["process"], **report["record"]})
+            if report.record is not None:
+                self.handed_back.append((report.process, report.record))
         if records:
             try:
                 self._consumer.commit(records[-1])

@@ -11,6 +11,7 @@ still holding the record: it finishes the handler (the unique index on the purch
 makes its allocation a no-op), and its commit is refused, because the partition is
 someone else's now. It joins the group again and carries on.
 
+The run (its topics, database, workers, report inbox and deadline) is a `KafkaRun`.
 The figures come from the workers' reports (commits refused, records handled by more
 than one process) and from the database (allocations, duplicates, lost purchases).
 """
@@ -19,25 +20,24 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import subprocess
 import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
-from modelguard.bootstrap import open_broker
-from modelguard.config import require_database_uri, retry_topic, run_names
-from modelguard.entrypoints.worker import faults_argument
-from modelguard.lab.databases import fresh_database, run_database_name
+from modelguard.config import retry_topic
+from modelguard.lab.fault_arguments import faults_argument
+from modelguard.lab.kafka_run import KafkaRun, RunTimedOut
 from modelguard.lab.outcomes import AttemptLog, duplicate_allocations
 from modelguard.lab.reports import ReportInbox
-from modelguard.lab.scenarios import create_topics, publish_events
+from modelguard.lab.scenarios import publish_events
 from modelguard.lab.seed import purchases, seed_academy
-from modelguard.lab.soak.plan import SoakFailed
-from modelguard.lab.worker_processes import WorkerProcesses, worker_command, worker_env
+from modelguard.lab.worker_processes import WorkerProcesses
 from modelguard.messaging.events import PurchaseCreated
+from modelguard.ops.worker_report import process_name
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,8 @@ class ZombieReport:
             and self.allocations == self.records
         )
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of `soak --broker kafka --zombies N --json`."""
         return {**asdict(self), "ok": self.ok}
 
 
@@ -87,78 +88,52 @@ def run_zombie_drill(
     *,
     session_timeout_ms: int = SESSION_TIMEOUT_MS,
     timeout_s: float = 600.0,
-) -> dict:
-    """Freeze a worker mid-record `zombies` times; the JSON object says what came out."""
+) -> ZombieReport:
+    """Freeze a worker mid-record `zombies` times; the report says what came out."""
     if records < zombies or zombies < 1:
         raise ValueError(f"need at least one record per zombie: {records=}, {zombies=}")
     started = time.monotonic()
-    deadline = started + timeout_s
-    uri = require_database_uri()
-    run_id = f"zombie-{uuid.uuid4().hex[:8]}"
-    database_name = run_database_name(run_id)
-    database = fresh_database(uri, database_name)
-    events = purchases(records, seed_academy(), prefix=run_id)
-    shares = [events[i * records // zombies : (i + 1) * records // zombies] for i in range(zombies)]
-    stalled = [share[len(share) // 2] for share in shares]
-    topic, group, reports = run_names(run_id)
-    stream = AttemptLog([e.event_id for e in events])
     report = ZombieReport(records, zombies, session_timeout_ms)
-    faults = faults_argument({}, stall_s={e.event_id: STALL_S for e in stalled})
-    try:
-        with open_broker("kafka") as bus:
-            bus.create_topic(reports, 1)
-            create_topics(bus, topic, partitions=PARTITIONS)
-            command = worker_command("fixed", topic, group, report_topic=reports, faults=faults)
-            env = {**worker_env(bus, uri, database_name),
-                   "KAFKA_SESSION_TIMEOUT_MS": str(session_timeout_ms)}  # fmt: skip
-            with (
-                ReportInbox(bus, reports, stream) as inbox,
-                WorkerProcesses(command, env) as workers,
-            ):
-                for _ in range(WORKERS):
-                    workers.start()
-                while bus.group_members(group) != WORKERS:
-                    _check(deadline, f"the {WORKERS} workers never formed a stable group")
-                    inbox.read(0.5)
-                for share, victim in zip(shares, stalled, strict=True):
-                    publish_events(bus, topic, share)
-                    zombie = _wait_for_stall(workers, inbox, victim.event_id, deadline)
-                    report.frozen_s.append(
-                        _freeze_until_redone(
-                            workers,
-                            zombie,
-                            inbox,
-                            database,
-                            victim,
-                            session_timeout_ms / 1000,
-                            deadline,
-                        )  # fmt: skip
-                    )
-                    name = process_name(zombie)
-                    while not any(
-                        h["process"] == name and h["event_id"] == victim.event_id
-                        for h in inbox.handed_back
-                    ):
-                        _check(deadline, f"{victim.event_id}: the woken worker never reported")
-                        inbox.read(0.2)
-                while not (stream.all_settled() and bus.lag(group, topic, retry_topic(topic)) == 0):
-                    _check(deadline, f"{stream.settled()} of {records} events settled")
-                    inbox.read(0.5)
-                report.processes = len(workers.started)
-        _tally(report, stream, inbox, database, events)
-    finally:
-        database.client.drop_database(database_name)
+    run_id = f"zombie-{uuid.uuid4().hex[:8]}"
+    with KafkaRun(run_id, drill="zombie drill", timeout_s=timeout_s) as run:
+        events = purchases(records, seed_academy(), prefix=run_id)
+        shares = [events[i * records // zombies : (i + 1) * records // zombies]
+                  for i in range(zombies)]  # fmt: skip
+        stalled = [share[len(share) // 2] for share in shares]
+        stream = AttemptLog([e.event_id for e in events])
+        faults = faults_argument({}, stall_s={e.event_id: STALL_S for e in stalled})
+        run.create_topics(PARTITIONS)
+        session = {"KAFKA_SESSION_TIMEOUT_MS": str(session_timeout_ms)}
+        with run.open_inbox(stream) as inbox, run.workers(faults=faults, env=session) as workers:
+            for _ in range(WORKERS):
+                workers.start()
+            run.wait_for_group(WORKERS, 0.5)
+            for share, victim in zip(shares, stalled, strict=True):
+                publish_events(run.bus, run.topic, share)
+                zombie = _wait_for_stall(run, workers, victim.event_id)
+                report.frozen_s.append(
+                    _freeze_until_redone(run, workers, zombie, victim, session_timeout_ms / 1000)
+                )
+                run.until(
+                    partial(_handed_back, inbox, process_name(zombie.pid), victim.event_id),
+                    f"{victim.event_id}: the woken worker never reported",
+                )
+            run.until(
+                lambda: (
+                    stream.all_settled()
+                    and run.bus.lag(run.group, run.topic, retry_topic(run.topic)) == 0
+                ),
+                lambda: f"{stream.settled()} of {records} events settled",
+                0.5,
+            )
+            report.processes = len(workers.started)
+        _tally(report, stream, inbox, run.database, events)
     report.duration_s = round(time.monotonic() - started, 1)
-    return report.to_json()
-
-
-def process_name(process: subprocess.Popen[bytes]) -> str:
-    """The name a worker process reports under (WorkerProcess.name)."""
-    return f"{socket.gethostname()}:{process.pid}"
+    return report
 
 
 def _wait_for_stall(
-    workers: WorkerProcesses, inbox: ReportInbox, event_id: str, deadline: float
+    run: KafkaRun, workers: WorkerProcesses, event_id: str
 ) -> subprocess.Popen[bytes]:
     """The worker whose log says it is stalling on `event_id`, as soon as it says so."""
     line = f"stalling {event_id} "
@@ -166,30 +141,35 @@ def _wait_for_stall(
         for process in workers.running():
             if line in workers.log_text(process):
                 return process
-        _check(deadline, f"no worker reached {event_id}")
-        inbox.read(0.1)
+        run.check(f"no worker reached {event_id}")
+        run.wait(0.1)
+
+
+def _handed_back(inbox: ReportInbox, process: str, event_id: str) -> bool:
+    """Whether worker `process` has reported that it was not let settle `event_id`."""
+    return any(name == process and r.event_id == event_id for name, r in inbox.handed_back)
 
 
 def _freeze_until_redone(
+    run: KafkaRun,
     workers: WorkerProcesses,
     zombie: subprocess.Popen[bytes],
-    inbox: ReportInbox,
-    database: Any,
     victim: PurchaseCreated,
     session_s: float,
-    deadline: float,
 ) -> float:
     """SIGSTOP `zombie` until its session is over and another worker allocated `victim`;
     then SIGCONT it. Returns how long it was frozen."""
     frozen_at = time.monotonic()
+    allocations = run.database["allocations"]
     workers.freeze(zombie)
     try:
-        while not (
-            time.monotonic() - frozen_at > session_s
-            and database["allocations"].count_documents({"purchase_id": victim.purchase_id})
-        ):
-            _check(deadline, f"{victim.event_id} was not redone while its worker was frozen")
-            inbox.read(0.2)
+        run.until(
+            lambda: (
+                time.monotonic() - frozen_at > session_s
+                and bool(allocations.count_documents({"purchase_id": victim.purchase_id}))
+            ),
+            f"{victim.event_id} was not redone while its worker was frozen",
+        )
     finally:
         workers.thaw(zombie)
     frozen_s = round(time.monotonic() - frozen_at, 1)
@@ -207,7 +187,9 @@ def _tally(
 ) -> None:
     report.attempts = len(stream.attempts)
     report.handed_back = len(inbox.handed_back)
-    report.commits_refused = sum(h["error_class"] == "CommitFailedError" for h in inbox.handed_back)
+    report.commits_refused = sum(
+        record.error_class == "CommitFailedError" for _, record in inbox.handed_back
+    )
     handlers: dict[str, set[str]] = {}
     for attempt in stream.attempts:
         handlers.setdefault(attempt.event_id or "", set()).add(attempt.consumer)
@@ -216,11 +198,6 @@ def _tally(
     report.allocations = database["allocations"].count_documents({})
     report.lost = sum(e.purchase_id not in allocated for e in events)
     report.duplicates = duplicate_allocations(database)
-
-
-def _check(deadline: float, progress: str) -> None:
-    if time.monotonic() > deadline:
-        raise SoakFailed(f"zombie drill timed out: {progress}")
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -238,16 +215,16 @@ def main(args: Any) -> int:
     from modelguard.config import MissingDatabase
 
     try:
-        result = run_zombie_drill(records=args.records, zombies=args.zombies)
-    except (MissingDatabase, SoakFailed) as error:
+        report = run_zombie_drill(records=args.records, zombies=args.zombies)
+    except (MissingDatabase, RunTimedOut) as error:
         print(f"modelguard soak: {error}", file=sys.stderr)
         return 2 if isinstance(error, MissingDatabase) else 1
-    print(json.dumps(result, indent=2) if args.json else zombie_table(result))
-    return 0 if result["ok"] else 1
+    print(json.dumps(report.to_json(), indent=2) if args.json else zombie_table(report))
+    return 0 if report.ok else 1
 
 
-def zombie_table(result: dict) -> str:
-    lines = [f"zombie drill on kafka: {result['duration_s']} s", ""]
-    lines += [f"  {key:28} {result[key]}" for key in _FIGURES]
-    lines.append(f"  verdict: {'OK' if result['ok'] else 'FAILED'}")
+def zombie_table(report: ZombieReport) -> str:
+    lines = [f"zombie drill on kafka: {report.duration_s} s", ""]
+    lines += [f"  {key:28} {getattr(report, key)}" for key in _FIGURES]
+    lines.append(f"  verdict: {'OK' if report.ok else 'FAILED'}")
     return "\n".join(lines)

@@ -44,6 +44,7 @@ from modelguard.config import dlq_topic, retry_topic
 from modelguard.messaging.due import DUE_MS, DueGate, due_header
 from modelguard.messaging.events import MalformedEvent, PurchaseCreated, parse_event
 from modelguard.messaging.failure import error_message, error_notes
+from modelguard.messaging.outcome import Outcome
 from modelguard.messaging.policy import SEED, RetryPolicy
 from modelguard.messaging.port import Broker, BrokerError, Consumer, Record
 
@@ -90,7 +91,7 @@ class Attempt:
 
     event_id: str | None
     attempt: int
-    outcome: str  # "succeeded", "retrying" or "dead_lettered"
+    outcome: Outcome
     error_class: str | None = None
     error: str | None = None
     consumer: str = ""
@@ -217,7 +218,7 @@ class RetryingConsumer:
                 else:
                     self._dead_letter(record, attempt, error, event_id=event.event_id)
             else:
-                self._report(record, event.event_id, attempt, "succeeded")
+                self._report(record, event.event_id, attempt, Outcome.SUCCEEDED)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -235,7 +236,7 @@ class RetryingConsumer:
         if delay_s > 0:
             headers += due_header(self._clock(), delay_s)
         self._producer.send(retry_topic(self.topic), record.value, key=record.key, headers=headers)
-        self._report(record, event_id, attempt, "retrying", error)
+        self._report(record, event_id, attempt, Outcome.RETRYING, error)
 
     def _dead_letter(
         self, record: Record, attempt: int, error: Exception, *, event_id: str | None
@@ -245,7 +246,7 @@ class RetryingConsumer:
         log.error(
             "%s: dead-lettered %s after %d attempt(s): %r", self.name, event_id, attempt, error
         )
-        self._report(record, event_id, attempt, "dead_lettered", error)
+        self._report(record, event_id, attempt, Outcome.DEAD_LETTERED, error)
 
     def _failure_headers(
         self, record: Record, attempt: int, error: Exception
@@ -277,7 +278,7 @@ class RetryingConsumer:
         record: Record,
         event_id: str | None,
         attempt: int,
-        outcome: str,
+        outcome: Outcome,
         error: Exception | None = None,
     ) -> None:
         report = Attempt(

@@ -4,7 +4,7 @@ It decides the metric names, labels and units, following Prometheus conventions
 (a ``modelguard_`` prefix, counters ending in ``_total``, time in seconds):
 
 - ``modelguard_attempts_total{outcome, error_class}``: every delivery handled, by what
-  happened to it ("succeeded", "retrying", "dead_lettered") and the error's class
+  happened to it (an `Outcome`: succeeded, retrying, dead_lettered) and the error's class
   ("none" when it succeeded);
 - ``modelguard_retries_total{error_class}`` and ``modelguard_dead_letters_total{error_class}``:
   records published to the retry topic and to the DLQ;
@@ -33,6 +33,7 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from modelguard.messaging.consumer import Attempt
+from modelguard.messaging.outcome import Outcome
 
 NO_ERROR = "none"
 
@@ -124,9 +125,9 @@ class WorkerMetrics:
         """Count one consumer report; fits RetryingConsumer's ``on_attempt``."""
         error_class = attempt.error_class or NO_ERROR
         self.attempts.labels(attempt.outcome, error_class).inc()
-        if attempt.outcome == "retrying":
+        if attempt.outcome == Outcome.RETRYING:
             self.retries.labels(error_class).inc()
-        elif attempt.outcome == "dead_lettered":
+        elif attempt.outcome == Outcome.DEAD_LETTERED:
             self.dead_letters.labels(error_class).inc()
 
     def timed(self, handler: _F) -> _F:

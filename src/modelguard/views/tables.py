@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from modelguard.messaging.outcome import Outcome
+
 COLUMNS = (
     ("scenario", 18), ("events", 6), ("ok", 5), ("dlq", 5), ("attempts", 8),
     ("dup", 4), ("loads", 6), ("compiles User", 13), ("errors", 0),
@@ -20,7 +22,7 @@ def scenario_table(result: dict) -> str:
                     s["name"],
                     s["events"],
                     s["succeeded"],
-                    s["dead_lettered"],
+                    s[Outcome.DEAD_LETTERED],
                     s["attempts"],
                     s["duplicates"],
                     s["service_loads"],

@@ -50,7 +50,7 @@ class Variant:
     loading: str  # "per-call" or "cached"
 
 
-VARIANTS = {name: Variant(name, *parts) for name, parts in config.VARIANTS.items()}
+VARIANTS = {name: Variant(name, *parts) for name, parts in config.VARIANT_PARTS.items()}
 
 
 class AdminServiceBuild:

@@ -26,14 +26,13 @@ from modelguard.lab.bench.candidates import Candidate, Direct, ThroughBroker
 from modelguard.lab.bench.kafka import KAFKA_PARTITIONS, kafka_throughput
 from modelguard.lab.bench.micro import micro
 from modelguard.lab.bench.report import bench_table, main
-from modelguard.lab.bench.run import VARIANTS, machine, run_bench
+from modelguard.lab.bench.run import machine, run_bench
 from modelguard.lab.bench.targets import TARGETS, ratios, targets
 from modelguard.lab.bench.throughput import measure
 
 __all__ = [
     "KAFKA_PARTITIONS",
     "TARGETS",
-    "VARIANTS",
     "Candidate",
     "Direct",
     "ThroughBroker",

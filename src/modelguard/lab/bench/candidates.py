@@ -20,6 +20,7 @@ from modelguard.bootstrap import new_worker, open_broker
 from modelguard.lab.scenarios import create_topics, publish_events
 from modelguard.messaging.consumer import RetryingConsumer
 from modelguard.messaging.idempotency import COLLECTION, IdempotencyGuard
+from modelguard.messaging.outcome import Outcome
 
 
 class Candidate:
@@ -96,7 +97,7 @@ class ThroughBroker(Candidate):
         self.name = variant
         if VARIANTS_BY_NAME[variant].loading == "per-call":
             self.warmup_batches = 1  # it grows with every event anyway; keep the run short
-        self.outcomes = {"succeeded": 0, "dead_lettered": 0}
+        self.outcomes: dict[str, int] = {Outcome.SUCCEEDED: 0, Outcome.DEAD_LETTERED: 0}
         self._target = 0
 
     def setup(self) -> None:

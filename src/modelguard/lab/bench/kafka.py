@@ -20,17 +20,9 @@ import time
 import uuid
 
 from modelguard.bootstrap import open_broker
-from modelguard.config import (
-    MissingDatabase,
-    answers_any,
-    kafka_servers,
-    require_database_uri,
-    run_names,
-)
-from modelguard.lab.databases import fresh_database, run_database_name
-from modelguard.lab.scenarios import create_topics
+from modelguard.config import MissingDatabase, answers_any, kafka_servers, require_database_uri
+from modelguard.lab.kafka_run import KafkaRun
 from modelguard.lab.seed import purchases, seed_academy
-from modelguard.lab.worker_processes import WorkerProcesses, worker_command, worker_env
 from modelguard.messaging.port import Broker
 
 KAFKA_PARTITIONS = 4
@@ -72,34 +64,30 @@ def _kafka_rate(
     topic: reports are work the measured workers would not otherwise do.
     """
     run_id = f"bench-{workers}w-{uuid.uuid4().hex[:8]}"
-    name = run_database_name(run_id)
-    database = fresh_database(uri, name)
-    try:
+    with KafkaRun(run_id, drill="bench", timeout_s=timeout_s, bus=bus, uri=uri) as run:
         batch = purchases(events, seed_academy(), run_id)
-        topic, group, _ = run_names(run_id)
-        create_topics(bus, topic, partitions=KAFKA_PARTITIONS)
-        deadline = time.monotonic() + timeout_s
-        command = worker_command("fixed", topic, group)
-        with WorkerProcesses(command, worker_env(bus, uri, name)) as processes:
+        run.create_topics(KAFKA_PARTITIONS)
+        allocations = run.database["allocations"]
+        with run.workers() as processes:
             for _ in range(workers):
                 processes.start()
             # A join after the clock starts would pause the group for a rebalance.
-            while bus.group_members(group) != workers:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"group {group!r} never had {workers} stable member(s)")
-                time.sleep(0.2)
+            run.wait_for_group(workers)
             started = time.monotonic()
             with bus.producer() as producer:
                 for event in batch:
-                    producer.send(topic, event.to_bytes(), key=event.purchase_id.encode())
+                    producer.send(run.topic, event.to_bytes(), key=event.purchase_id.encode())
                 producer.flush()
-            done = 0
-            while done < events and time.monotonic() < deadline and processes.running():
-                time.sleep(0.1)
-                done = database["allocations"].estimated_document_count()
+            run.until(
+                lambda: allocations.estimated_document_count() >= events or not processes.running(),
+                lambda: (
+                    f"{workers} worker(s) allocated "
+                    f"{allocations.estimated_document_count()} of {events} events"
+                ),
+                0.1,
+            )
             took = time.monotonic() - started
+            done = allocations.estimated_document_count()
         if done < events:
-            raise TimeoutError(f"{workers} worker(s) allocated {done} of {events} events")
+            raise RuntimeError(f"{workers} worker(s) exited, {done} of {events} events allocated")
         return round(events / took, 1)
-    finally:
-        database.client.drop_database(name)

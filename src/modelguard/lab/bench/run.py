@@ -19,14 +19,11 @@ import time
 from contextlib import contextmanager
 
 from modelguard import db
-from modelguard.config import VARIANT_NAMES
 from modelguard.lab.bench.candidates import Candidate, Direct, ThroughBroker
 from modelguard.lab.bench.kafka import WORKERS, kafka_throughput
 from modelguard.lab.bench.micro import micro
 from modelguard.lab.bench.targets import kafka_ratios, ratios, targets
 from modelguard.lab.bench.throughput import measure
-
-VARIANTS = VARIANT_NAMES
 
 
 def run_bench(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelguard.lab.exercise.run import Evidence, where
+from modelguard.messaging.outcome import Outcome
 
 WHAT_IT_TRIES = {
     "kafka_retry": "one event whose first attempt fails, so Kafka retries it",
@@ -87,12 +88,13 @@ def judge(evidence: Evidence) -> Verdict:
 def _scenario_problem(result: dict, evidence: Evidence, explained: bool) -> str:
     name, events = result["name"], result["events"]
     errors = {k: v for k, v in result["errors"].items() if k != INJECTED}
-    pending = events - result["succeeded"] - result["dead_lettered"]
-    if not (result["dead_lettered"] or pending or errors or result["duplicates"]):
+    dead_lettered = result[Outcome.DEAD_LETTERED]
+    pending = events - result["succeeded"] - dead_lettered
+    if not (dead_lettered or pending or errors or result["duplicates"]):
         return ""
     said = [f"{name} ({WHAT_IT_TRIES.get(name, 'a scenario of the incident report')}):"]
-    if result["dead_lettered"]:
-        dead = [e for e in result["per_event"] if e["outcome"] == "dead_lettered"]
+    if dead_lettered:
+        dead = [e for e in result["per_event"] if e["outcome"] == Outcome.DEAD_LETTERED]
         said.append(
             f"{_of(len(dead), events)} went to the dead letter queue after "
             f"{max(e['attempts'] for e in dead)} attempts."

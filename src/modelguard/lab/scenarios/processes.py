@@ -2,9 +2,10 @@
 
 It decides:
 
-- isolation: every run gets new topics, a report topic, and a database of its own on
-  the MONGODB_URI server, dropped afterwards (separate processes cannot share a
-  mongomock, so a run without MONGODB_URI is refused with MissingDatabase);
+- isolation: every run is a `KafkaRun`: new topics, a report topic, and a database of
+  its own on the MONGODB_URI server, dropped afterwards (separate processes cannot
+  share a mongomock, so a run without MONGODB_URI is refused with MissingDatabase);
+  the deadline stays the runner's;
 - the workers: `python -m modelguard.entrypoints.worker` processes of one group, one
   member each, never threads of this process; they learn their database from
   MONGODB_URI and their injected failures from --faults;
@@ -24,12 +25,10 @@ from contextlib import contextmanager
 
 from modelguard.bootstrap import open_broker
 from modelguard.config import require_database_uri
-from modelguard.entrypoints.worker import faults_argument
-from modelguard.lab.databases import fresh_database, run_database_name
+from modelguard.lab.fault_arguments import faults_argument
+from modelguard.lab.kafka_run import KafkaRun
 from modelguard.lab.outcomes import AttemptLog
-from modelguard.lab.reports import ReportInbox
 from modelguard.lab.scenarios.executor import Crew, Executor, Job, World
-from modelguard.lab.worker_processes import WorkerProcesses, worker_command, worker_env
 from modelguard.messaging.port import Broker
 
 
@@ -39,6 +38,7 @@ class ProcessesExecutor(Executor):
     def __init__(self) -> None:
         self.uri = require_database_uri()
         self._bus: Broker | None = None
+        self._runs: dict[str, KafkaRun] = {}
 
     @property
     def bus(self) -> Broker:
@@ -48,15 +48,16 @@ class ProcessesExecutor(Executor):
 
     @contextmanager
     def world(self, run_id: str) -> Iterator[World]:
-        name = run_database_name(run_id)
-        database = fresh_database(self.uri, name)
-        try:
-            yield World(run_id, self.bus, database)
-        finally:
-            database.client.drop_database(name)
+        # The runner keeps its own deadline, so the run has none.
+        with KafkaRun(run_id, drill="scenario", bus=self.bus, uri=self.uri) as run:
+            self._runs[run_id] = run
+            try:
+                yield World(run_id, self.bus, run.database)
+            finally:
+                del self._runs[run_id]
 
     def crew(self, world: World, job: Job, log: AttemptLog) -> ProcessesCrew:
-        return ProcessesCrew(world, job, log, self.uri)
+        return ProcessesCrew(self._runs[world.run_id], job, log)
 
     def close(self) -> None:
         bus, self._bus = self._bus, None
@@ -65,21 +66,17 @@ class ProcessesExecutor(Executor):
 
 
 class ProcessesCrew(Crew):
-    def __init__(self, world: World, job: Job, log: AttemptLog, uri: str) -> None:
+    def __init__(self, run: KafkaRun, job: Job, log: AttemptLog) -> None:
         if not isinstance(job.worker, str):
             raise TypeError(
                 f"a worker process runs an allocation worker variant by name, not {job.name!r}; "
                 "a worker under test runs on the memory broker"
             )
-        reports = f"reports.{world.run_id}"
-        world.bus.create_topic(reports, 1)
-        command = worker_command(
-            job.worker, job.topic, job.group, policy=job.policy, report_topic=reports,
-            faults=faults_argument(job.fail_attempts),
-        )  # fmt: skip
-        self.inbox = ReportInbox(world.bus, reports, log)
-        self.workers = WorkerProcesses(
-            command, worker_env(world.bus, uri, run_database_name(world.run_id))
+        if (job.topic, job.group) != (run.topic, run.group):
+            raise ValueError(f"{job.name}: the job's topic and group are not run {run.run_id}'s")
+        self.inbox = run.open_inbox(log)
+        self.workers = run.workers(
+            job.worker, policy=job.policy, faults=faults_argument(job.fail_attempts)
         )
         self._to_replace = 0
         self._stopped = False

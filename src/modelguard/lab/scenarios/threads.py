@@ -9,7 +9,7 @@ It decides what a simulated worker process is and how it dies:
   allocation done, nothing committed); it takes every consumer of the process with
   it. Nothing says goodbye: no consumer is closed, no member leaves the group, the
   records in hand stay uncommitted. The attempt it cut short is reported, as
-  "crashed", so that it counts;
+  `Outcome.CRASHED`, so that it counts;
 - the take-over: the supervisor (`pump`) waits until the dead process's threads have
   stopped, lets the broker's session timeout pass (the broker's clock is moved on by
   it, so that no test waits 45 s), and starts a new process: its members' joins find
@@ -32,11 +32,12 @@ from modelguard import registry
 from modelguard.bootstrap import fresh_process, memory_broker, worker_metrics
 from modelguard.lab.databases import clean_database
 from modelguard.lab.faults import FaultPlan, SkippingClock, WorkerCrash
-from modelguard.lab.outcomes import CRASHED, AttemptLog
+from modelguard.lab.outcomes import AttemptLog
 from modelguard.lab.scenarios.executor import Crew, Executor, Job, World
 from modelguard.lab.under_test import allocation_worker
 from modelguard.messaging.consumer import Attempt, RetryingConsumer
 from modelguard.messaging.drivers.memory import MemoryBroker
+from modelguard.messaging.outcome import Outcome
 from modelguard.messaging.policy import POLICIES
 
 POLL_S = 0.05
@@ -112,7 +113,9 @@ class SimulatedProcess:
             while not (self._stopping.is_set() or self.crashed.is_set()):
                 member.poll_once(POLL_S)
         except WorkerCrash as crash:
-            self.report(Attempt(crash.event_id, crash.attempt, CRASHED, consumer=member.name))
+            self.report(
+                Attempt(crash.event_id, crash.attempt, Outcome.CRASHED, consumer=member.name)
+            )
             self.crashed.set()
             for other in self.members:
                 other.stop()  # the whole process dies: every record in hand stays uncommitted

@@ -22,8 +22,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from modelguard.lab.outcomes import duplicate_allocations
-from modelguard.lab.soak.records import PROCESSED, RECORD_ID, Outgoing
+from modelguard.lab.soak.records import PROCESSED, RECORD_ID, Fate, Outgoing
 from modelguard.messaging.consumer import Attempt, Headers
+from modelguard.messaging.outcome import Outcome
 
 
 class Ledger:
@@ -46,10 +47,10 @@ class Ledger:
             self.outcomes[attempt.outcome] += 1
             if record_id is None:  # not a record the soak published
                 return
-            if attempt.outcome == "succeeded" and attempt.event_id is not None:
+            if attempt.outcome == Outcome.SUCCEEDED and attempt.event_id is not None:
                 self.succeeded.add(record_id)
                 self.handled_by.setdefault(attempt.event_id, set()).add(attempt.consumer)
-            elif attempt.outcome == "dead_lettered":
+            elif attempt.outcome == Outcome.DEAD_LETTERED:
                 self.reported_dead.add(record_id)
             else:
                 return
@@ -86,13 +87,13 @@ class Figures:
         succeeded: set[bytes],
         dead_letters: Iterable,
         database,
-    ) -> list[str]:
+    ) -> list[Fate]:
         """Each record's fate: processed, dead_lettered (with a reason) or lost."""
         reasoned = self._count_dead_letters(dead_letters)
         fates = [
-            "processed" if record_id in succeeded
-            else "dead_lettered" if record_id in reasoned
-            else "lost"
+            Fate.PROCESSED if record_id in succeeded
+            else Fate.DEAD_LETTERED if record_id in reasoned
+            else Fate.LOST
             for record_id in ids
         ]  # fmt: skip
         for record, fate in zip(records, fates, strict=True):
@@ -112,8 +113,9 @@ class Figures:
             n
             for category, states in self.categories.items()
             for state, n in states.items()
-            if state != "lost"
-            and state != ("processed" if category in PROCESSED | self.cured else "dead_lettered")
+            if state != Fate.LOST
+            and state
+            != (Fate.PROCESSED if category in PROCESSED | self.cured else Fate.DEAD_LETTERED)
         )
 
     def _count_dead_letters(self, dead_letters: Iterable) -> set[bytes]:

@@ -31,7 +31,7 @@ from modelguard.lab.soak.parts import (
     Parts,
 )
 from modelguard.lab.soak.process import WorkerProcess
-from modelguard.lab.soak.records import PROCESSED, Outgoing
+from modelguard.lab.soak.records import PROCESSED, Fate, Outgoing
 from modelguard.lab.soak.rounds import Soak
 from modelguard.lab.soak.stream import Stream
 from modelguard.messaging.consumer import Handler
@@ -100,9 +100,7 @@ def _figures(soak: Soak) -> dict[str, Any]:
     """What happened to the records, the handler and the worker processes."""
     figures, ledger = soak.figures, soak.ledger
     return {
-        "processed": figures.total("processed"),
-        "dead_lettered": figures.total("dead_lettered"),
-        "lost": figures.total("lost"),
+        **{fate: figures.total(fate) for fate in Fate},
         "duplicates": figures.duplicates,
         "crashes": soak.crashes.total(),
         "unexpected": figures.unexpected(),

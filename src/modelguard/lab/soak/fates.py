@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from modelguard.lab.outcomes import AttemptLog, duplicate_allocations
-from modelguard.lab.soak.records import BAD_CATEGORIES, RECORD_ID, Outgoing, bad_record
+from modelguard.lab.soak.records import BAD_CATEGORIES, RECORD_ID, Fate, Outgoing, bad_record
 from modelguard.messaging.consumer import Headers
 from modelguard.messaging.events import PurchaseCreated
+from modelguard.messaging.outcome import TERMINAL, Outcome
 from modelguard.messaging.port import Broker, Record
 
 
@@ -76,37 +77,36 @@ def tally(
     for item in stream:
         sent = item.outgoing
         if sent.purchase_id is not None and sent.purchase_id in allocated:
-            fate = "processed"
+            fate = Fate.PROCESSED
         elif item.record_id in reasoned:
-            fate = "dead_lettered"
+            fate = Fate.DEAD_LETTERED
         else:
-            fate = "lost"
+            fate = Fate.LOST
         categories.setdefault(sent.category, Counter())[fate] += 1
     unexpected = sum(
         n for category, states in categories.items() for fate, n in states.items()
-        if fate != "lost" and fate != ("processed" if category == "valid" else "dead_lettered")
+        if fate != Fate.LOST
+        and fate != (Fate.PROCESSED if category == "valid" else Fate.DEAD_LETTERED)
     )  # fmt: skip
     succeeded = {a.event_id for log in (settled, replay) for a in log.attempts
-                 if a.outcome == "succeeded"}  # fmt: skip
+                 if a.outcome == Outcome.SUCCEEDED}  # fmt: skip
     final = final_outcomes(replay)
     attempts = settled.attempts
     return {
-        "processed": sum(s["processed"] for s in categories.values()),
-        "dead_lettered": sum(s["dead_lettered"] for s in categories.values()),
-        "lost": sum(s["lost"] for s in categories.values()),
+        **{fate: sum(s[fate] for s in categories.values()) for fate in Fate},
         "duplicates": duplicate_allocations(database),
         "unexpected": unexpected,
         "allocations_missing": sum(
             e.event_id in succeeded and e.purchase_id not in allocated for e in events
         ),
         "dead_letters_without_reason": without_reason,
-        "replay_unexpected": sum(final.get(e) != "succeeded" for e in replay.event_ids),
+        "replay_unexpected": sum(final.get(e) != Outcome.SUCCEEDED for e in replay.event_ids),
         "purchases": len(events),
         "allocations": database["allocations"].count_documents({}),
         "dead_letters": len(dead_letters),
         "dead_lettered_events": len(replay.event_ids),
-        "replayed_succeeded": sum(o == "succeeded" for o in final.values()),
-        "replayed_dead_lettered": sum(o == "dead_lettered" for o in final.values()),
+        "replayed_succeeded": sum(o == Outcome.SUCCEEDED for o in final.values()),
+        "replayed_dead_lettered": sum(o == Outcome.DEAD_LETTERED for o in final.values()),
         "attempts": dict(Counter(a.outcome for a in attempts)),
         "errors": dict(Counter(a.error_class for a in attempts if a.error_class)),
         "dead_letter_reasons": dict(reasons.most_common()),
@@ -114,10 +114,11 @@ def tally(
     }
 
 
-def final_outcomes(replay: AttemptLog) -> dict[str, str]:
-    final: dict[str, str] = {}
+def final_outcomes(replay: AttemptLog) -> dict[str, Outcome]:
+    """Each replayed event's last settled outcome (or its last attempt's, if none settled)."""
+    final: dict[str, Outcome] = {}
     for attempt in (a for a in replay.attempts if a.event_id in replay.event_ids):
         assert attempt.event_id is not None
-        if attempt.outcome in ("succeeded", "dead_lettered") or attempt.event_id not in final:
+        if attempt.outcome in TERMINAL or attempt.event_id not in final:
             final[attempt.event_id] = attempt.outcome
     return final

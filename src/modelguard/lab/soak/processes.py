@@ -20,19 +20,16 @@ from __future__ import annotations
 
 import logging
 import random
-import socket
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from modelguard.bootstrap import open_broker
-from modelguard.config import dlq_topic, require_database_uri, retry_topic, run_names
-from modelguard.lab.databases import fresh_database, run_database_name
+from modelguard.config import dlq_topic, retry_topic
+from modelguard.lab.kafka_run import KafkaRun
 from modelguard.lab.outcomes import AttemptLog
 from modelguard.lab.reports import ReportInbox
-from modelguard.lab.scenarios import create_topics
 from modelguard.lab.seed import purchases, seed_academy
 from modelguard.lab.soak.fates import mix, publish, tally
 from modelguard.lab.soak.parts import (
@@ -42,10 +39,12 @@ from modelguard.lab.soak.parts import (
     DEFAULT_TIMEOUT_S,
     Parts,
 )
-from modelguard.lab.soak.plan import OUTAGE_BACKLOG, Services, SoakFailed, SoakPlan
-from modelguard.lab.worker_processes import WorkerProcesses, worker_command, worker_env
+from modelguard.lab.soak.plan import OUTAGE_BACKLOG, Services, SoakPlan
+from modelguard.lab.worker_processes import WorkerProcesses
+from modelguard.messaging.outcome import Outcome
 from modelguard.messaging.port import Broker, BrokerError
 from modelguard.messaging.replay import replay_dead_letters
+from modelguard.ops.worker_report import process_name
 
 log = logging.getLogger(__name__)
 
@@ -66,94 +65,85 @@ def run_process_soak(
 ) -> dict[str, Any]:
     """Run the soak; the JSON object says what was done and what came out."""
     started = time.monotonic()
-    deadline = started + timeout_s
-    uri = require_database_uri()
     services = Services(scripts)
-    rng = random.Random(seed)
     run_id = f"soak-{uuid.uuid4().hex[:8]}"
-    database_name = run_database_name(run_id)
-    database = fresh_database(uri, database_name)
+    with KafkaRun(run_id, drill="soak", timeout_s=timeout_s) as run:
+        try:
+            return _soak(run, records, seed, parts, services, min_dead_letters, max_outage_s,
+                         started)  # fmt: skip
+        finally:
+            # Before the run drops its database, which needs the database there.
+            services.ensure_up()
+
+
+def _soak(
+    run: KafkaRun,
+    records: int,
+    seed: int,
+    parts: Parts,
+    services: Services,
+    min_dead_letters: int,
+    max_outage_s: float,
+    started: float,
+) -> dict[str, Any]:
+    rng = random.Random(seed)
     bad_count = records // BAD_SHARE if parts.bad_records else 0
     courses = seed_academy()
-    events = purchases(records - bad_count, courses, prefix=run_id)
+    events = purchases(records - bad_count, courses, prefix=run.run_id)
     # Bad records carry ids of their own: one sharing a good event's id would be skipped
     # as a duplicate once that event was applied.
-    broken = purchases(bad_count, courses, prefix=f"{run_id}-bad")
+    broken = purchases(bad_count, courses, prefix=f"{run.run_id}-bad")
     stream = mix(rng, events, broken)
     plan = SoakPlan.draw(len(events), parts.kills, seed=seed,
                          restart_broker=parts.restart_broker,
                          database_outage=parts.database_outage)  # fmt: skip
-    topic, group, reports = run_names(run_id)
+    bus, topic = run.bus, run.topic
     settled = AttemptLog([e.event_id for e in events])
     drill = _Drill(services, plan, min_dead_letters, max_outage_s)
     timings: dict[str, float] = {}
-    try:
-        with open_broker("kafka") as bus:
-            bus.create_topic(reports, 1)
-            create_topics(bus, topic, partitions=PARTITIONS)
-            # The last OUTAGE_BACKLOG events are held back and published once the database
-            # is down, so the outage always meets work in hand, however fast the rest went.
-            held = (
-                {e.purchase_id for e in events[-OUTAGE_BACKLOG:]}
-                if parts.database_outage
-                else set()
-            )
-            first = [o for o in stream if o.outgoing.purchase_id not in held]
-            rest = [o for o in stream if o.outgoing.purchase_id in held]
-            mark = time.monotonic()
-            publish(bus, topic, first)
-            timings["publish"] = round(time.monotonic() - mark, 1)
-            lag = _Lag(bus, group, [topic, retry_topic(topic)])
-            command = worker_command("fixed", topic, group, report_topic=reports)
-            with (
-                ReportInbox(bus, reports, settled) as inbox,
-                WorkerProcesses(command, worker_env(bus, uri, database_name)) as workers,
-            ):
-                mark = time.monotonic()
-                workers.start()
-                drill.on_outage = lambda: publish(bus, topic, rest)
-                # Not the group's members: a SIGKILLed worker stays one until its session
-                # times out. A running worker that has reported has initialized.
-                drill.worker_ready = lambda: any(
-                    inbox.has_reported(f"{socket.gethostname()}:{p.pid}") for p in workers.running()
-                )
-                steps = list(plan.steps)
-                while not (not steps and settled.all_settled() and lag.drained()):
-                    _check(deadline, f"{settled.settled()} of {len(events)} events settled")
-                    inbox.read(0.2)
-                    drill.unexpected_exits += _keep_one_running(workers)
-                    due = steps and settled.settled() >= steps[0][0]
-                    if due and _ready_for(steps[0][1], lag):
-                        drill.act(steps.pop(0)[1], workers, inbox, settled)
-                timings["stream"] = round(time.monotonic() - mark, 1)
+    run.create_topics(PARTITIONS)
+    # The last OUTAGE_BACKLOG events are held back and published once the database
+    # is down, so the outage always meets work in hand, however fast the rest went.
+    held = {e.purchase_id for e in events[-OUTAGE_BACKLOG:]} if parts.database_outage else set()
+    first = [o for o in stream if o.outgoing.purchase_id not in held]
+    rest = [o for o in stream if o.outgoing.purchase_id in held]
+    mark = time.monotonic()
+    publish(bus, topic, first)
+    timings["publish"] = round(time.monotonic() - mark, 1)
+    lag = _Lag(bus, run.group, [topic, retry_topic(topic)])
+    with run.open_inbox(settled) as inbox, run.workers() as workers:
+        mark = time.monotonic()
+        workers.start()
+        drill.on_outage = lambda: publish(bus, topic, rest)
+        # Not the group's members: a SIGKILLed worker stays one until its session
+        # times out. A running worker that has reported has initialized.
+        drill.worker_ready = lambda: any(
+            inbox.has_reported(process_name(p.pid)) for p in workers.running()
+        )
+        steps = list(plan.steps)
 
-                mark = time.monotonic()
-                valid = set(settled.event_ids)
-                dead = sorted(
-                    {a.event_id for a in settled.attempts
-                     if a.outcome == "dead_lettered" and a.event_id in valid}
-                )  # fmt: skip
-                replay = AttemptLog(dead)
-                replayed = 0
-                if parts.replay:
-                    inbox.logs.append(replay)
-                    # Only the dead letters there are now: the worker dead-letters the
-                    # replayed bad records again, and those must not come round forever.
-                    there = sum(1 for _ in bus.scan(dlq_topic(topic)))
-                    replayed = replay_dead_letters(
-                        bus, topic, group=f"replayer.{run_id}", idle_timeout_s=5.0, limit=there
-                    )
-                    while not (replay.all_settled() and lag.drained()):
-                        _check(deadline, f"{replay.settled()} of {len(dead)} replayed settled")
-                        inbox.read(0.2)
-                        drill.unexpected_exits += _keep_one_running(workers)
-                timings["replay"] = round(time.monotonic() - mark, 1)
-                processes = len(workers.started)
-            dead_letters = list(bus.scan(dlq_topic(topic)))
-        result = tally(stream, events, settled, replay, dead_letters, database)
-    finally:
-        services.ensure_up()
-        database.client.drop_database(database_name)
+        def keep_running() -> None:
+            drill.unexpected_exits += _keep_one_running(workers)
+
+        def step() -> None:
+            keep_running()
+            due = steps and settled.settled() >= steps[0][0]
+            if due and _ready_for(steps[0][1], lag):
+                drill.act(steps.pop(0)[1], workers, inbox, settled)
+
+        run.until(
+            lambda: not steps and settled.all_settled() and lag.drained(),
+            lambda: f"{settled.settled()} of {len(events)} events settled",
+            each=step,
+        )
+        timings["stream"] = round(time.monotonic() - mark, 1)
+
+        mark = time.monotonic()
+        replay, replayed = _replay(run, inbox, settled, lag, keep_running, parts.replay)
+        timings["replay"] = round(time.monotonic() - mark, 1)
+        processes = len(workers.started)
+    dead_letters = list(bus.scan(dlq_topic(topic)))
+    result = tally(stream, events, settled, replay, dead_letters, run.database)
     duration = time.monotonic() - started
     timings["total"] = round(duration, 1)
     return {
@@ -174,6 +164,39 @@ def run_process_soak(
         "duration_s": round(duration, 2),
         "records_per_s": round(records / duration, 1),
     }
+
+
+def _replay(
+    run: KafkaRun,
+    inbox: ReportInbox,
+    settled: AttemptLog,
+    lag: _Lag,
+    keep_running: Callable[[], None],
+    replay: bool,
+) -> tuple[AttemptLog, int]:
+    """The good events dead-lettered so far, replayed from the DLQ when `replay` is on
+    and followed until they settle again; their log, and how many records went back."""
+    valid = set(settled.event_ids)
+    dead = sorted(
+        {a.event_id for a in settled.attempts
+         if a.outcome == Outcome.DEAD_LETTERED and a.event_id in valid}
+    )  # fmt: skip
+    replayed_log = AttemptLog(dead)
+    if not replay:
+        return replayed_log, 0
+    inbox.logs.append(replayed_log)
+    # Only the dead letters there are now: the worker dead-letters the replayed bad
+    # records again, and those must not come round forever.
+    there = sum(1 for _ in run.bus.scan(dlq_topic(run.topic)))
+    replayed = replay_dead_letters(
+        run.bus, run.topic, group=f"replayer.{run.run_id}", idle_timeout_s=5.0, limit=there
+    )
+    run.until(
+        lambda: replayed_log.all_settled() and lag.drained(),
+        lambda: f"{replayed_log.settled()} of {len(dead)} replayed settled",
+        each=keep_running,
+    )
+    return replayed_log, replayed
 
 
 class _Drill:
@@ -234,7 +257,7 @@ def _ready_for(action: str, lag: _Lag) -> bool:
 def _dead_letters(stream: AttemptLog) -> int:
     """Good events dead-lettered so far (bad records are not the outage's doing)."""
     valid = set(stream.event_ids)
-    return sum(a.outcome == "dead_lettered" and a.event_id in valid for a in stream.attempts)
+    return sum(a.outcome == Outcome.DEAD_LETTERED and a.event_id in valid for a in stream.attempts)
 
 
 def _keep_one_running(workers: WorkerProcesses) -> int:
@@ -246,11 +269,6 @@ def _keep_one_running(workers: WorkerProcesses) -> int:
               workers.log_tail(exited))  # fmt: skip
     workers.start()
     return 1
-
-
-def _check(deadline: float, progress: str) -> None:
-    if time.monotonic() > deadline:
-        raise SoakFailed(f"soak timed out: {progress}")
 
 
 class _Lag:

@@ -4,8 +4,8 @@ It decides:
 
 - the `soak.record` header every published record carries; the consumer keeps
   it on retries and dead letters, so each record can be traced to its fate;
-- which categories must end processed (`PROCESSED`); every other record must
-  be dead-lettered;
+- the fates a record can meet (`Fate`), and which categories must end processed
+  (`PROCESSED`); every other record must be dead-lettered;
 - the bytes of a bad record of each of `BAD_CATEGORIES`, drawn from the
   caller's seeded `random.Random`: the same draws in the same order, so that a
   seed still names the same stream.
@@ -17,10 +17,22 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from modelguard.messaging.events import MAX_PAYLOAD_BYTES, PurchaseCreated
+from modelguard.messaging.outcome import Outcome
 
 RECORD_ID = "soak.record"
+
+
+class Fate(StrEnum):
+    """Where a published record ended up."""
+
+    PROCESSED = "processed"  # its purchase was allocated
+    DEAD_LETTERED = Outcome.DEAD_LETTERED.value  # in the DLQ, with its reason
+    LOST = "lost"  # neither: the one fate a soak must never see
+
+
 # Categories whose records must end processed; every other record must be dead-lettered.
 PROCESSED = frozenset({"valid", "duplicated_event_id"})
 _ID_FIELDS = ("event_id", "purchase_id", "user_id", "course_id")

@@ -14,12 +14,14 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from modelguard.lab.kafka_run import RunTimedOut
 from modelguard.lab.soak.parts import Parts, SoakRefused
 from modelguard.lab.soak.plan import SoakFailed
+from modelguard.lab.soak.records import Fate
 from modelguard.lab.soak.run import run_soak
 from modelguard.lab.soak.verdict import failures
 
-_KEY_FIGURES = ("records", "processed", "dead_lettered", "lost", "duplicates", "crashes",
+_KEY_FIGURES = ("records", *Fate, "duplicates", "crashes",
                 "unexpected", "allocations_missing", "dead_letters_without_reason",
                 "kills", "broker_restarts", "database_outage_s", "replayed",
                 "replay_unexpected", "purchases", "allocations", "processes")  # fmt: skip
@@ -38,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
     except (SoakRefused, MissingDatabase) as error:
         print(f"modelguard soak: {error}", file=sys.stderr)
         return 2
-    except SoakFailed as error:
+    except (SoakFailed, RunTimedOut) as error:
         print(f"modelguard soak: {error}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2) if args.json else soak_table(result))
@@ -56,7 +58,7 @@ def soak_table(result: Mapping[str, Any]) -> str:
     lines += [f"  {key:28} {result[key]}" for key in _KEY_FIGURES]
     lines += ["", f"  {'category':20} {'records':>8} {'processed':>10} {'dlq':>8} {'lost':>6}"]
     for name, states in result["categories"].items():
-        row = [states.get(s, 0) for s in ("processed", "dead_lettered", "lost")]
+        row = [states.get(fate, 0) for fate in Fate]
         lines.append(f"  {name:20} {sum(row):8} {row[0]:10} {row[1]:8} {row[2]:6}")
     reasons = ", ".join(f"{k} x{v}" for k, v in result["dead_letter_reasons"].items()) or "-"
     lines += ["", f"  dead-letter reasons: {reasons}"]

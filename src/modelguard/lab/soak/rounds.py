@@ -28,14 +28,14 @@ from typing import Any
 
 from modelguard.config import dlq_topic, retry_topic
 from modelguard.lab.faults import SkippingClock, WorkerCrash
-from modelguard.lab.outcomes import CRASHED
 from modelguard.lab.soak.accounting import Figures, Ledger
 from modelguard.lab.soak.database import empty_round
 from modelguard.lab.soak.process import AccountedConsumer, WorkerProcess
-from modelguard.lab.soak.records import RECORD_ID, Outgoing
+from modelguard.lab.soak.records import RECORD_ID, Fate, Outgoing
 from modelguard.messaging.consumer import Attempt
 from modelguard.messaging.drivers.memory import MemoryBroker
 from modelguard.messaging.events import MalformedEvent, parse_event
+from modelguard.messaging.outcome import Outcome
 from modelguard.messaging.replay import replay_dead_letters
 
 
@@ -65,7 +65,7 @@ class Soak:
         self.crashes: Counter[str] = Counter()
         self._ids = iter(range(1, 10**9))
 
-    def run_round(self, name: str, records: Sequence[Outgoing], database: Any) -> list[str]:
+    def run_round(self, name: str, records: Sequence[Outgoing], database: Any) -> list[Fate]:
         """Publish `records`, consume until each settles, then account; returns each fate."""
         topic, group = f"soak.{name}", f"allocation-worker.soak.{name}"
         ids = self._publish(topic, records)
@@ -127,7 +127,9 @@ class Soak:
         def die(cause: BaseException, member: AccountedConsumer) -> None:
             if isinstance(cause, WorkerCrash):
                 self.kills += 1
-                killed = Attempt(cause.event_id, cause.attempt, CRASHED, consumer=member.name)
+                killed = Attempt(
+                    cause.event_id, cause.attempt, Outcome.CRASHED, consumer=member.name
+                )
                 self.ledger.report(member.record_in_hand, killed)
             else:
                 self.crashes[f"{type(cause).__name__}: {cause}"[:200]] += 1

@@ -17,7 +17,7 @@ from modelguard.views.plots.outcomes import attempt_timeline, retry_outcomes
 from modelguard.views.plots.style import (
     OUTCOMES,
     STYLE,
-    VARIANTS,
+    VARIANT_LOOKS,
     attempt_outcome,
     outcome_counts,
 )
@@ -26,7 +26,7 @@ __all__ = [
     "GROWTH_COSTS",
     "OUTCOMES",
     "STYLE",
-    "VARIANTS",
+    "VARIANT_LOOKS",
     "attempt_outcome",
     "attempt_timeline",
     "cost_growth",

@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.transforms import ScaledTranslation
 
+from modelguard.messaging.outcome import Outcome
 from modelguard.views.plots.style import (
     OUTCOMES,
     SHOWN_IF_PRESENT,
@@ -94,7 +95,7 @@ def _outcome_panel(ax: Axes, result: Mapping) -> None:
         )  # fmt: skip
     ax.set_xticks(list(positions), [scenario_label(s) for s in scenarios])
     events = sum(s["events"] for s in scenarios)
-    dead = sum(s["dead_lettered"] for s in scenarios)
+    dead = sum(s[Outcome.DEAD_LETTERED] for s in scenarios)
     overwrites = sum(s["errors"].get("OverwriteModelError", 0) for s in scenarios)
     ax.set_title(result["variant"], loc="left", color=variant_look(result["variant"]).color)
     ax.set_title(

@@ -20,6 +20,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from modelguard.messaging.outcome import Outcome
+
 
 @dataclass(frozen=True)
 class Look:
@@ -34,10 +36,10 @@ OUTCOMES: dict[str, Look] = {
     "injected": Look("injected failure, retried", "#f2a900", "^"),
     "overwrite": Look("OverwriteModelError, retried", "#c62828", "X"),
     "other": Look("other error, retried", "#8e8e8e", "D"),
-    "crashed": Look("worker killed mid-attempt", "#6a3d9a", "P"),
-    "dead_lettered": Look("dead-lettered (final attempt)", "#1c1c1c", "s", hatch="///"),
+    Outcome.CRASHED: Look("worker killed mid-attempt", "#6a3d9a", "P"),
+    Outcome.DEAD_LETTERED: Look("dead-lettered (final attempt)", "#1c1c1c", "s", hatch="///"),
 }
-VARIANTS: dict[str, Look] = {
+VARIANT_LOOKS: dict[str, Look] = {
     "buggy": Look("buggy", "#b2182b", "o"),
     "guard-only": Look("guard-only", "#2166ac", "s"),
     "cache-only": Look("cache-only", "#7b3294", "D"),
@@ -63,14 +65,14 @@ STYLE: dict[Any, Any] = {
 
 
 # Outcomes the legend shows only when some attempt had them.
-SHOWN_IF_PRESENT = ("other", "crashed")
+SHOWN_IF_PRESENT = ("other", Outcome.CRASHED)
 
 
 def attempt_outcome(attempt: Mapping) -> str:
     """The outcome key of one timeline entry."""
-    if attempt["outcome"] == "succeeded":
+    if attempt["outcome"] == Outcome.SUCCEEDED:
         return "success"
-    if attempt["outcome"] in ("dead_lettered", "crashed"):
+    if attempt["outcome"] in (Outcome.DEAD_LETTERED, Outcome.CRASHED):
         return str(attempt["outcome"])
     return {"InjectedFailure": "injected", "OverwriteModelError": "overwrite"}.get(
         attempt.get("error_class") or "", "other"
@@ -104,7 +106,7 @@ def outcome_patch(key: str) -> Patch:
 
 
 def variant_look(name: str) -> Look:
-    return VARIANTS.get(name, _FALLBACK_VARIANT)
+    return VARIANT_LOOKS.get(name, _FALLBACK_VARIANT)
 
 
 def scenario_label(scenario: Mapping) -> str:
