@@ -109,10 +109,16 @@ _CODE = {
             reloader = ModuleReloader()
             reloader.enabled = reloader.check_all = True
             import shop.lessons
+            from mongoengine.base.common import get_document
+
+            first = get_document("Lesson")
             reloader.check()  # notes the file's time
+            with open(shop.lessons.__file__, "a") as file:
+                file.write("    level = fields.StringField()\\n")
             stamp = os.stat(shop.lessons.__file__).st_mtime + 2
             os.utime(shop.lessons.__file__, (stamp, stamp))
             reloader.check()  # what runs before every cell under %autoreload 2
+            assert get_document("Lesson") is not first
 
 
         def test_reload():
@@ -152,22 +158,33 @@ def write_project(root: Path) -> Path:
 
 @contextmanager
 def importable(root: Path) -> Iterator[None]:
-    """`shop` importable from `root` for the block; afterwards its modules and documents go."""
+    """`shop` importable from `root` for the block; afterwards, `forget(root)`."""
     sys.path.insert(0, str(root))
-    extra = (str(root / "shop"),)
     try:
         yield
     finally:
-        sys.path[:] = [p for p in sys.path if p != str(root) and p not in extra]
-        for name, module in list(sys.modules.items()):
-            if str(getattr(module, "__file__", "") or "").startswith(str(root)):
-                del sys.modules[name]
-        for cls in [cls for _, cls in TRIGGERS.values()]:
-            _document_registry.pop(cls, None)
+        forget(root)
 
 
-def touch(path: Path) -> None:
-    """Move a file's modification time on, as saving an edit does: autoreload's cue."""
+def forget(root: Path) -> None:
+    """Undo every trace of the package: its sys.path entries, modules and documents."""
+    sys.path[:] = [p for p in sys.path if p not in (str(root), str(root / "shop"))]
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", "") or "").startswith(str(root)):
+            del sys.modules[name]
+    for _, cls in TRIGGERS.values():
+        _document_registry.pop(cls, None)
+
+
+def add_field(path: Path, field: str) -> None:
+    """Edit a model file as a developer would: one more field on its (last) document class.
+
+    The modification time moves on too, since autoreload goes by it. A change to the
+    class body matters: IPython 9's autoreload patches some edits in place without
+    running the module again, and an unchanged file it leaves alone.
+    """
+    with path.open("a") as file:
+        file.write(f"    {field} = fields.StringField()\n")
     stamp = path.stat().st_mtime + 2
     os.utime(path, (stamp, stamp))
 
@@ -252,7 +269,7 @@ def plugin_verdicts(root: Path) -> PluginRun:
     names the plugin reported for its model file (empty: not reported)."""
     src = Path(modelguard.__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(src)}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "modelguard.pytest_plugin"]
+    command = [sys.executable, "-m", "pytest", "-q", "--color=no", "-p", "modelguard.pytest_plugin"]
     done = subprocess.run(
         [*command, "-p", "no:cacheprovider", "tests"],
         cwd=root,
@@ -270,3 +287,15 @@ def plugin_verdicts(root: Path) -> PluginRun:
         lines[-1] if lines else "",
         {trigger: found.get(path, []) for trigger, (path, _) in TRIGGERS.items()},
     )
+
+
+JUDGES = ("plain mongoengine", "modelguard.strict", "lint", "pytest plugin")
+
+
+def markdown_table(table: dict[str, dict[str, str]]) -> str:
+    """Triggers down, judges across, as a Markdown table; a verdict not recorded shows as `?`."""
+    lines = ["| trigger | " + " | ".join(JUDGES) + " |", "|---" * (len(JUDGES) + 1) + "|"]
+    for trigger, verdicts in table.items():
+        cells = [f"`{trigger}`", *(verdicts.get(judge, "?") for judge in JUDGES)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
