@@ -129,7 +129,8 @@ def test_a_module_run_as_main_and_imported_by_name_raises(package, name):
         "__main__",
         f"{package.name}.app",
     )
-    assert any("'__main__' is the file Python was started with" in n for n in raised.value.__notes__)
+    notes = raised.value.__notes__
+    assert any("'__main__' is the file Python was started with" in note for note in notes)
 
 
 def test_abstract_bases_and_inheriting_subclasses_are_not_redefinitions(package, name):
