@@ -19,11 +19,15 @@ decides:
   copy that never enters `sys.modules` (a bare `exec_module`) is not.
 
 The session fails, and the summary names each file and its module names. Under
-pytest-xdist each worker reports what it saw to the controller.
+pytest-xdist each worker reports what it saw to the controller. A codebase that
+adopts the check with known offenders lists them, as globs relative to the
+rootdir, under the ini option `modelguard_double_imports_ignore`, and removes
+each line as it is fixed.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import sys
 from dataclasses import dataclass, field
@@ -89,6 +93,25 @@ def describe(found: dict[str, list[str]]) -> list[str]:
 _watch_key = pytest.StashKey[DoubleImports]()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "modelguard_double_imports_ignore",
+        "files (globs relative to the rootdir) the double-import check does not judge",
+        type="linelist",
+        default=[],
+    )
+
+
+def _judged(config: pytest.Config) -> dict[str, list[str]]:
+    ignored = config.getini("modelguard_double_imports_ignore")
+    found = config.stash[_watch_key].found()
+    return {
+        path: names
+        for path, names in found.items()
+        if not any(fnmatch.fnmatch(path, pattern) for pattern in ignored)
+    }
+
+
 def pytest_configure(config: pytest.Config) -> None:
     root = str(Path(config.rootpath).resolve()) + os.sep
     config.stash[_watch_key] = DoubleImports(root)
@@ -112,9 +135,8 @@ def pytest_testnodedown(node: Any, error: object) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    watch = session.config.stash[_watch_key]
-    watch.scan()
-    found = watch.found()
+    session.config.stash[_watch_key].scan()
+    found = _judged(session.config)
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller judges
         workeroutput[_WORKER_KEY] = found
@@ -128,7 +150,7 @@ def pytest_terminal_summary(
 ) -> None:
     if getattr(config, "workeroutput", None) is not None:
         return
-    found = config.stash[_watch_key].found()
+    found = _judged(config)
     if not found:
         return
     terminalreporter.write_sep("=", "modelguard: project files imported under two names", red=True)

@@ -150,3 +150,17 @@ def test_xdist_workers_report_to_the_controller(project):
     )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["shop/models.py was imported under 2 module names*"])
+
+
+def test_a_file_listed_in_the_ignore_option_is_not_judged(project):
+    project.makeini("[pytest]\nmodelguard_double_imports_ignore =\n    shop/mod*.py\n")
+    result = run(
+        project,
+        """
+        def test_imports_twice(monkeypatch):
+            import shop.models
+            monkeypatch.syspath_prepend("shop")
+            import models
+        """,
+    )
+    assert result.ret == pytest.ExitCode.OK
