@@ -9,6 +9,9 @@ read like the platform's TypeScript:
 Importing this package connects to nothing; `modelguard.db.connect()` does.
 """
 
+# strict is imported so `modelguard.strict.enable()` works after `import modelguard`;
+# importing it changes nothing until enable() is called.
+from modelguard import strict
 from modelguard.registry.errors import (
     CompileSite,
     MissingSchemaError,
@@ -40,4 +43,5 @@ __all__ = [
     "model_names",
     "models",
     "registry",
+    "strict",
 ]

@@ -28,6 +28,7 @@ EXPECTED = [
     "06-real-kafka",
     "07-your-turn",
     "08-operating-the-worker",
+    "09-where-python-teams-meet-it",
 ]
 # Notebook 07 runs twice in test_your_turn.py: as shipped, and with the solution in place.
 RUN_HERE = [path for path in NOTEBOOKS if path.stem != "07-your-turn"]

@@ -94,9 +94,14 @@ class TestMongooseModule:
             m.model("A", Schema({}))
 
     def test_allows_passing_identical_name_and_schema_args(self, m):
-        """test/index.test.js, "model() / allows passing identical name + schema args"."""
+        """test/index.test.js, "model() / allows passing identical name + schema args".
+
+        Mongoose passes the compiled model's own schema back: `m.model('A', model.schema)`.
+        """
         schema = Schema({})
         model = m.model("A", schema)
+        assert model.schema is schema
+        assert m.model("A", model.schema) is model
         assert m.model("A", schema) is model
 
     def test_allows_passing_identical_name_schema_collection_args(self, m):
@@ -179,7 +184,7 @@ class TestConnections:
         schema = Schema({})
         db.delete_model(re.compile("Test"))
         model = db.model("Test", schema)
-        assert db.model("Test", schema) is model
+        assert db.model("Test", model.schema) is model
 
     def test_model_throws_on_unknown_model_name(self, db):
         """test/connection.test.js, ".model() / throws on unknown model name"."""

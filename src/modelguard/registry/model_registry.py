@@ -26,6 +26,10 @@ compilation means:
   when the structure is equal, and raises `SchemaConflictError` when it is
   not, which the bare guard `models.get(name) or model(name, schema)` cannot.
 
+A compiled model carries the schema it was compiled from as `Model.schema`,
+as a Mongoose model does, so `model(name, Model.schema)` returns `Model`.
+Mongoose reserves the path name `schema` for that; so does this registry.
+
 Each registry is independent, like a Mongoose connection. mongoengine keeps
 one process-wide document registry keyed by class name; this registry keeps
 it pointing at the class it compiled last, and forgets its classes there on
@@ -57,6 +61,8 @@ from modelguard.registry.schema import Schema
 # Frames from these files are the registry's own; the compile site is the first
 # frame outside them (the model module that asked).
 _OWN_FILES = {os.path.abspath(__file__)}
+# A compiled model's attribute holding its schema, as Mongoose's `Model.schema`.
+RESERVED_FIELD = "schema"
 
 
 class ModelRegistry:
@@ -162,10 +168,20 @@ class ModelRegistry:
             self.compilations.clear()
 
     def _compile(self, name: str, schema: Schema, site: CompileSite) -> type[Document]:
+        if RESERVED_FIELD in schema.fields:
+            raise ValueError(
+                f"`{RESERVED_FIELD}` may not be used as a schema pathname (model {name!r}: "
+                f"{name}.{RESERVED_FIELD} is the schema the model was compiled from)"
+            )
         meta: dict[str, Any] = {"collection": schema.collection or default_collection(name)}
         if schema.indexes:
             meta["indexes"] = list(schema.indexes)
-        attrs = {**schema.compile_fields(), "meta": meta, "__module__": site.module}
+        attrs = {
+            **schema.compile_fields(),
+            "meta": meta,
+            "__module__": site.module,
+            RESERVED_FIELD: schema,
+        }
         cls = type(name, (Document,), attrs)  # mongoengine's metaclass registers it by name
         self._models[name] = cls
         self._schemas[name] = schema
