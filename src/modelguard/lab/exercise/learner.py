@@ -136,8 +136,9 @@ class LearnerPackage:
 
         @functools.wraps(init)
         def counted_init(instance, *args, **kwargs):
-            package._built(name, package.where_called())
+            place = package.where_called()
             init(instance, *args, **kwargs)
+            package._built(name, place)  # after: a constructor that raised built nothing
 
         return counted_init
 
