@@ -20,6 +20,7 @@ folder as it was.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import importlib
 import importlib.machinery
@@ -52,8 +53,13 @@ class _CountingLoader(importlib.machinery.SourceFileLoader):
 
     def exec_module(self, module: ModuleType) -> None:
         self._package._count(Path(self.path))
+        # The module's own builtins, with a class builder that watches what it builds, so
+        # a service built at module level, right after its class, is counted too.
+        module.__dict__["__builtins__"] = {
+            **builtins.__dict__,
+            "__build_class__": self._package._watching_build_class,
+        }
         super().exec_module(module)  # noqa: MG002 -- counting each run is this loader's job
-        self._package._watch(module)
 
     def set_data(self, path, data, *, _mode=0o666) -> None:
         """Write no bytecode cache: the learner's folder stays as it was."""
@@ -124,12 +130,12 @@ class LearnerPackage:
         with self._lock:
             self.process.runs[file.relative_to(self.folder).as_posix()] += 1
 
-    def _watch(self, module: ModuleType) -> None:
-        """Count every construction of the watched classes this run of `module` defines."""
-        for name in self.watch:
-            cls = module.__dict__.get(name)
-            if isinstance(cls, type) and cls.__module__ == module.__name__:
-                cls.__init__ = self._counting(cls.__name__, cls.__init__)  # type: ignore[misc]
+    def _watching_build_class(self, func, name, *bases, **kwargs):
+        """`__build_class__`, counting constructions of the watched classes it builds."""
+        cls = builtins.__build_class__(func, name, *bases, **kwargs)
+        if name in self.watch and isinstance(cls, type):
+            cls.__init__ = self._counting(name, cls.__init__)
+        return cls
 
     def _counting(self, name: str, init):
         package = self

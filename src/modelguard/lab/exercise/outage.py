@@ -34,18 +34,15 @@ class InjectedDatabaseTimeout(NetworkTimeout):
 
 
 class _TimingOut:
-    """A collection whose every operation times out."""
+    """A collection that times out on any use: a call, or a look at what it is."""
 
     def __init__(self, name: str) -> None:
         self._name = name
 
-    def __getattr__(self, operation: str) -> Any:
-        def timed_out(*args: Any, **kwargs: Any) -> Any:
-            raise InjectedDatabaseTimeout(
-                f"injected: {self._name}.{operation} timed out (the check's database outage)"
-            )
-
-        return timed_out
+    def __getattr__(self, attribute: str) -> Any:
+        raise InjectedDatabaseTimeout(
+            f"injected: {self._name}.{attribute} timed out (the check's database outage)"
+        )
 
 
 def models_keeping(collection: str) -> list[type[Document]]:
