@@ -260,10 +260,9 @@ def test_what_the_database_holds_is_said_purchase_by_purchase(receipts, said):
 
 
 def test_the_database_outage_times_out_inside_and_is_taken_off_afterwards():
-    from modelguard import registry
+    from modelguard import Schema, registry
     from modelguard.bootstrap import fresh_process
     from modelguard.lab.databases import clean_database
-    from modelguard import Schema
 
     fresh_process()
     clean_database()
