@@ -241,10 +241,11 @@ def receipt(
                        "no receipt although your worker reported success: p2"),
         ([receipt(1), receipt(2), receipt(2)], "2 purchases, 3 receipts stored; 1 purchase "
                                                "stored more than once: p2 (2 receipts)"),
-        ([receipt(1), receipt(2, buyer="student-1")], "the receipt of p2 has buyer 'student-1' "
+        ([receipt(1), receipt(2, buyer="student-1")], "the receipt of p2 has the buyer 'student-1' "
                                                       "instead of 'student-2'"),
-        ([receipt(1), receipt(2, title="Ready!")], "the receipt of p2 has title 'Ready!' does "
-                                                   "not name the course 'Web from scratch'"),
+        ([receipt(1), receipt(2, title="Ready!")],
+         "the receipt of p2 has the title 'Ready!', which does not name the course "
+         "'Web from scratch'"),
         ([receipt(1), receipt(2), receipt(3)], "1 receipt for purchases nobody made: p3"),
     ],
 )  # fmt: skip

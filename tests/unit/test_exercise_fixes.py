@@ -192,7 +192,7 @@ WRONG = [
         "the receipt addressed to the purchase instead of the buyer",
         edited(SOLVED_WORKER, "user_id=event.user_id", "user_id=event.purchase_id"),
         GUARDED_SERVICE,
-        ("has buyer 'kafka_retry-", "instead of 'student-00001'"),
+        ("has the buyer 'kafka_retry-", "instead of 'student-00001'"),
     ),
     Fix(
         "a title that never names the course",
@@ -202,7 +202,8 @@ WRONG = [
             'title=f"{self._course_title(course_id)} is ready for you"',
             'title="Your course is ready for you"',
         ),
-        ("title 'Your course is ready for you' does not name the course 'Python from scratch'",),
+        ("the title 'Your course is ready for you', which does not name the course "
+            "'Python from scratch'",),
     ),
     Fix(
         "receipts keyed by the event instead of the purchase",

@@ -82,9 +82,9 @@ class Stored:
             buyer, title = receipt.get(self.fields.buyer), str(receipt.get(self.fields.title, ""))
             course = self.titles.get(event.course_id, "")
             if buyer != event.user_id:
-                wrong[purchase] = f"buyer {buyer!r} instead of {event.user_id!r}"
+                wrong[purchase] = f"the buyer {buyer!r} instead of {event.user_id!r}"
             elif course not in title:
-                wrong[purchase] = f"title {title!r} does not name the course {course!r}"
+                wrong[purchase] = f"the title {title!r}, which does not name the course {course!r}"
         return dict(sorted(wrong.items()))
 
     def problems(self) -> list[str]:
