@@ -11,6 +11,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 from headless import errors_in, execute_notebook
 
@@ -33,9 +34,26 @@ def fingerprint(folder: Path) -> dict[str, str]:
 def check_cell_says(notebook) -> str:
     """What the cell tagged `check` printed."""
     cells = [cell for cell in notebook.cells if "check" in cell.metadata.get("tags", [])]
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert len(cells) == 1, "notebook 07 has one checking cell, tagged `check`"
-    assert cells[0] is notebook.cells[-1], "the checking cell comes last"
-    return "".join(o.text for o in cells[0].outputs if o.output_type == "stream")
+    assert cells[0] is code[-1], "the checking cell is the last code cell"
+    return printed(cells[0])
+
+
+def printed(cell) -> str:
+    return "".join(o.text for o in cell.outputs if o.output_type == "stream")
+
+
+def cell_that_runs(notebook, code: str):
+    [cell] = [cell for cell in notebook.cells if cell.cell_type == "code" and code in cell.source]
+    return cell
+
+
+def test_notebook_07_ends_with_a_link_to_notebook_08():
+    last = nbformat.read(NOTEBOOK, as_version=4).cells[-1]
+    assert last.cell_type == "markdown" and last.source.startswith("## Next")
+    assert "(08-operating-the-worker.ipynb)" in last.source
+    assert (NOTEBOOKS_DIR / "08-operating-the-worker.ipynb").is_file()
 
 
 @pytest.fixture
@@ -53,6 +71,11 @@ def test_as_shipped_the_check_reports_what_fails(python3_kernel, exercise_unchan
     assert "kafka_retry" in said and "multiple_retries" in said
     assert "OverwriteModelError" in said and "notifications.py" in said
     assert "Already right: concurrent_events, worker_restart." in said
+    afternoon = printed(cell_that_runs(notebook, "bad_afternoon"))
+    assert afternoon.startswith("20 purchases, 0 receipts stored, 20 in the DLQ"), afternoon
+    figures = printed(cell_that_runs(notebook, "scenarios = run(FOLDER)"))
+    assert "kafka_retry: 1 purchase, 0 receipts stored, 1 in the DLQ" in figures, figures
+    assert "concurrent_events: 12 purchases, 12 receipts stored, 0 in the DLQ" in figures, figures
 
 
 def test_with_the_solution_applied_the_check_passes(python3_kernel, exercise_unchanged, tmp_path):
@@ -67,3 +90,7 @@ def test_with_the_solution_applied_the_check_passes(python3_kernel, exercise_unc
     assert errors_in(notebook) == []
     said = check_cell_says(notebook)
     assert said.startswith("Passed."), said
+    afternoon = printed(cell_that_runs(notebook, "bad_afternoon"))
+    assert afternoon.startswith("20 purchases, 20 receipts stored, 0 in the DLQ"), afternoon
+    figures = printed(cell_that_runs(notebook, "scenarios = run(FOLDER)"))
+    assert "database_timeout: 1 purchase, 1 receipt stored, 0 in the DLQ" in figures

@@ -1,5 +1,6 @@
-"""The exercise's check: it reports the shipped bug, passes the solution and each half-fix
-fails it for its own reason, and the learner's folder is never changed."""
+"""The exercise's check: it reports the shipped bug from what the database holds, passes
+the solution, each half-fix fails it for its own reason, and the learner's folder is
+never changed. (`test_exercise_fixes.py` runs the table of wrong and right fixes.)"""
 
 from __future__ import annotations
 
@@ -11,9 +12,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from mongoengine import fields
+from pymongo.errors import NetworkTimeout
 
 from modelguard.lab.exercise import check, judge, run
 from modelguard.lab.exercise.learner import LearnerPackage, NotAPackage
+from modelguard.lab.exercise.outage import (
+    InjectedDatabaseTimeout,
+    database_times_out,
+    models_keeping,
+)
+from modelguard.lab.exercise.stored import Stored
+from modelguard.messaging.events import PurchaseCreated
 
 logging.getLogger("modelguard").setLevel(logging.CRITICAL)
 
@@ -57,6 +67,19 @@ def test_the_shipped_worker_dead_letters_its_retries_with_overwrite_model_error(
     assert "importlib.reload" in shipped.first_error("OverwriteModelError").diagnosis
 
 
+def test_the_check_reads_the_receipts_from_the_database(shipped):
+    stored = shipped.stored
+    assert str(stored["kafka_retry"]).startswith("1 purchase, 0 receipts stored; 1 purchase")
+    assert stored["kafka_retry"].lost() == sorted(stored["kafka_retry"].purchases)
+    for name in ("concurrent_events", "worker_restart"):
+        assert str(stored[name]) == "12 purchases, 12 receipts stored", name
+        assert stored[name].right, name
+    by_name = {r["name"]: r for r in shipped.results}
+    assert by_name["database_timeout"]["errors"]["InjectedDatabaseTimeout"] == 1
+    assert by_name["database_timeout"]["dead_lettered"] == 1  # attempt 2 reloads, and raises
+    assert all(len(p.built["NotificationService"]) == 1 for p in shipped.all_processes())
+
+
 def test_the_verdict_on_the_shipped_worker_says_what_fails_in_plain_words(shipped):
     verdict = judge(shipped)
     text = str(verdict)
@@ -64,6 +87,8 @@ def test_the_verdict_on_the_shipped_worker_says_what_fails_in_plain_words(shippe
     assert text.startswith(f"Not yet: {len(verdict.problems)} things still fail.")
     assert verdict.right == ["concurrent_events", "worker_restart"]
     assert "1. kafka_retry" in text and "dead letter queue after 5 attempts" in text
+    assert "1 purchase with no receipt, in the DLQ: kafka_retry-" in " ".join(text.split())
+    assert "the failures happen before your handler is called" in " ".join(text.split())
     assert "notifications.py line 28" in text  # where the model is registered again
     assert "re-executed under the same name 'exercise.notifications'" in text
     assert "notifications.py ran 5 times in one worker process" in text
@@ -76,6 +101,7 @@ def test_the_solution_passes_the_check():
     assert verdict.passed, str(verdict)
     assert verdict.right == [
         "kafka_retry", "multiple_retries", "concurrent_events", "worker_restart",
+        "database_timeout",
     ]  # fmt: skip
     assert str(verdict).startswith("Passed. Every scenario succeeded")
 
@@ -104,8 +130,11 @@ def test_the_guard_alone_survives_the_scenarios_but_not_the_check(tmp_path):
     verdict = judge(evidence)
     assert all(r["dead_lettered"] == 0 and r["succeeded"] == r["events"] for r in evidence.results)
     assert not verdict.passed
-    assert [p.split(" ")[0] for p in verdict.problems] == ["notifications.py", "The"]
-    assert "ran twice" in verdict.problems[0] and "MG002" in verdict.problems[1]
+    assert [p.split(" ")[0] for p in verdict.problems] == [
+        "notifications.py", "NotificationService", "The",
+    ]  # fmt: skip
+    assert "ran twice" in verdict.problems[0] and "MG002" in verdict.problems[2]
+    assert "built twice in one worker process" in verdict.problems[1]
 
 
 def test_loading_once_alone_survives_the_scenarios_but_not_the_lint_check(tmp_path):
@@ -117,7 +146,7 @@ def test_loading_once_alone_survives_the_scenarios_but_not_the_lint_check(tmp_pa
     verdict = check(folder)
     assert not verdict.passed
     assert len(verdict.problems) == 1 and "MG001" in verdict.problems[0]
-    assert len(verdict.right) == 4
+    assert len(verdict.right) == 5
 
 
 def test_a_worker_that_cannot_start_is_reported_with_its_file_and_line(tmp_path):
@@ -157,16 +186,29 @@ def test_the_learner_package_counts_every_run_and_cleans_up(tmp_path):
     folder = tmp_path / "kata"
     folder.mkdir()
     (folder / "__init__.py").write_text("")
-    (folder / "step.py").write_text("RUNS = 1\n")
+    (folder / "step.py").write_text(
+        "class Service:\n"
+        "    def __init__(self, fail=False):\n"
+        "        if fail:\n"
+        "            raise ValueError(fail)\n"
+        "\n"
+        "FIRST = Service()\n"
+    )
+    (folder / "use.py").write_text("from . import step\n\nAGAIN = step.Service()\n")
     sys.modules["kata"] = placeholder = type(sys)("kata")  # something else's module of that name
     try:
-        with LearnerPackage(folder) as package:
-            runs = package.start_process()
+        with LearnerPackage(folder, watch=("Service",)) as package:
+            process = package.start_process()
             step = package.import_module("step")
             importlib.reload(step)
             importlib.reload(step)
-            assert runs == {"__init__.py": 1, "step.py": 3}
-            assert package.start_process() == {} and "kata.step" not in sys.modules
+            assert process.runs == {"__init__.py": 1, "step.py": 3}
+            package.import_module("use")
+            with pytest.raises(ValueError):
+                step.Service(fail=True)  # a constructor that raised built nothing
+            assert process.built == {"Service": ["step.py line 6"] * 3 + ["use.py line 3"]}
+            fresh = package.start_process()
+            assert fresh.runs == {} and fresh.built == {} and "kata.step" not in sys.modules
             assert package.import_module("step") is not step
             assert package.runs == {"__init__.py": 1, "step.py": 1}
         assert package not in sys.meta_path
@@ -179,3 +221,60 @@ def test_the_learner_package_counts_every_run_and_cleans_up(tmp_path):
 def test_a_folder_without_init_is_refused_in_words(tmp_path):
     with pytest.raises(NotAPackage, match="has no __init__.py"):
         LearnerPackage(tmp_path)
+
+
+def purchase(number: int, course: str = "c1") -> PurchaseCreated:
+    return PurchaseCreated(f"e{number}", f"p{number}", f"student-{number}", course)
+
+
+def receipt(
+    number: int, buyer: str | None = None, title: str = "Web from scratch is ready"
+) -> dict:
+    return {"purchase_id": f"p{number}", "user_id": buyer or f"student-{number}", "title": title}
+
+
+@pytest.mark.parametrize(
+    ("receipts", "said"),
+    [
+        ([receipt(1), receipt(2)], "2 purchases, 2 receipts stored"),
+        ([receipt(1)], "2 purchases, 1 receipt stored; 1 purchase lost without a trace, "
+                       "no receipt although your worker reported success: p2"),
+        ([receipt(1), receipt(2), receipt(2)], "2 purchases, 3 receipts stored; 1 purchase "
+                                               "stored more than once: p2 (2 receipts)"),
+        ([receipt(1), receipt(2, buyer="student-1")], "the receipt of p2 has the buyer 'student-1' "
+                                                      "instead of 'student-2'"),
+        ([receipt(1), receipt(2, title="Ready!")],
+         "the receipt of p2 has the title 'Ready!', which does not name the course "
+         "'Web from scratch'"),
+        ([receipt(1), receipt(2), receipt(3)], "1 receipt for purchases nobody made: p3"),
+    ],
+)  # fmt: skip
+def test_what_the_database_holds_is_said_purchase_by_purchase(receipts, said):
+    stored = Stored(
+        {p.purchase_id: p for p in (purchase(1), purchase(2))},
+        receipts,
+        {"c1": "Web from scratch"},
+        outcomes={"p1": "succeeded", "p2": "succeeded"},
+    )
+    assert said in str(stored)
+    assert stored.right == (said == "2 purchases, 2 receipts stored")
+
+
+def test_the_database_outage_times_out_inside_and_is_taken_off_afterwards():
+    from modelguard import Schema, registry
+    from modelguard.bootstrap import fresh_process
+    from modelguard.lab.databases import clean_database
+
+    fresh_process()
+    clean_database()
+    Receipt = registry.model("Receipt", Schema({"n": fields.IntField()}, collection="receipts"))
+    models = models_keeping("receipts")
+    assert models == [Receipt]
+    with database_times_out(models, "receipts"):
+        with pytest.raises(InjectedDatabaseTimeout, match="injected: receipts.* timed out"):
+            Receipt(n=1).save()
+        with pytest.raises(NetworkTimeout):  # what a handler catching pymongo's errors sees
+            Receipt.objects.first()
+    Receipt(n=2).save()
+    assert [r.n for r in Receipt.objects] == [2]
+    fresh_process()

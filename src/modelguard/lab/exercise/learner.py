@@ -6,28 +6,44 @@ package from the folder, so every way of running one of its files again (a
 reload, an import after deleting it from `sys.modules`) goes through one loader,
 and the loader counts each run of each file. A file that runs more than once in
 one worker process is the incident's signature, whether the registry noticed (an
-unguarded model raises) or not (a guarded one hides it).
+unguarded model raises) or not (a guarded one hides it). The loader also counts
+each construction of the classes it is told to watch (the worker's service), with
+the line of the learner's code that built it: a service built again on a retry is
+the other half of the signature, even when no file ran twice.
 
 `start_process()` forgets the package's modules, as a newly started process has
-loaded nothing. Closing the package takes the finder away and puts back whatever
-was imported under that name before. No bytecode is written next to the
-learner's files, so checking them leaves the folder as it was.
+loaded nothing, and returns that process's `ProcessRecord`. Closing the package
+takes the finder away and puts back whatever was imported under that name before.
+No bytecode is written next to the learner's files, so checking them leaves the
+folder as it was.
 """
 
 from __future__ import annotations
 
+import builtins
+import functools
 import importlib
 import importlib.machinery
 import importlib.util
 import sys
 import threading
+import traceback
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 
 class NotAPackage(ValueError):
     """The folder cannot be imported as a package."""
+
+
+@dataclass
+class ProcessRecord:
+    """What one worker process did with the learner's files."""
+
+    runs: Counter[str] = field(default_factory=Counter)  # file -> runs
+    built: dict[str, list[str]] = field(default_factory=dict)  # class -> where each was built
 
 
 class _CountingLoader(importlib.machinery.SourceFileLoader):
@@ -37,6 +53,12 @@ class _CountingLoader(importlib.machinery.SourceFileLoader):
 
     def exec_module(self, module: ModuleType) -> None:
         self._package._count(Path(self.path))
+        # The module's own builtins, with a class builder that watches what it builds, so
+        # a service built at module level, right after its class, is counted too.
+        module.__dict__["__builtins__"] = {
+            **builtins.__dict__,
+            "__build_class__": self._package._watching_build_class,
+        }
         super().exec_module(module)  # noqa: MG002 -- counting each run is this loader's job
 
     def set_data(self, path, data, *, _mode=0o666) -> None:
@@ -46,14 +68,15 @@ class _CountingLoader(importlib.machinery.SourceFileLoader):
 class LearnerPackage:
     """`with LearnerPackage(folder) as package:` then `package.start_process()` per process."""
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, watch: tuple[str, ...] = ()) -> None:
         self.folder = Path(folder).resolve()
         self.name = self.folder.name
         if not self.name.isidentifier():
             raise NotAPackage(f"{self.folder.name!r} is not a Python package name")
         if not (self.folder / "__init__.py").is_file():
             raise NotAPackage(f"{self.folder} has no __init__.py")
-        self.runs: Counter[str] = Counter()  # file, relative to the folder -> runs this process
+        self.watch = watch  # class names whose constructions are counted
+        self.process = ProcessRecord()
         self._lock = threading.Lock()
         self._saved: dict[str, ModuleType] = {}
 
@@ -67,12 +90,17 @@ class LearnerPackage:
         self._forget()
         sys.modules.update(self._saved)
 
-    def start_process(self) -> Counter[str]:
-        """Forget every module of the package and count runs afresh; returns the new count."""
+    @property
+    def runs(self) -> Counter[str]:
+        """File, relative to the folder -> runs in the current process."""
+        return self.process.runs
+
+    def start_process(self) -> ProcessRecord:
+        """Forget every module of the package and count afresh; returns the new record."""
         self._forget()
         with self._lock:
-            self.runs = Counter()
-            return self.runs
+            self.process = ProcessRecord()
+            return self.process
 
     def import_module(self, module: str) -> ModuleType:
         """Import one module of the package, once per process (start_process forgets it)."""
@@ -100,7 +128,38 @@ class LearnerPackage:
 
     def _count(self, file: Path) -> None:
         with self._lock:
-            self.runs[file.relative_to(self.folder).as_posix()] += 1
+            self.process.runs[file.relative_to(self.folder).as_posix()] += 1
+
+    def _watching_build_class(self, func, name, *bases, **kwargs):
+        """`__build_class__`, counting constructions of the watched classes it builds."""
+        cls = builtins.__build_class__(func, name, *bases, **kwargs)
+        if name in self.watch and isinstance(cls, type):
+            # The class is the learner's, just built: wrapping its own __init__ is the point.
+            cls.__init__ = self._counting(name, cls.__init__)  # type: ignore[misc]
+        return cls
+
+    def _counting(self, name: str, init):
+        package = self
+
+        @functools.wraps(init)
+        def counted_init(instance, *args, **kwargs):
+            place = package.where_called()
+            init(instance, *args, **kwargs)
+            package._built(name, place)  # after: a constructor that raised built nothing
+
+        return counted_init
+
+    def _built(self, name: str, place: str) -> None:
+        with self._lock:
+            self.process.built.setdefault(name, []).append(place)
+
+    def where_called(self) -> str:
+        """`file line N` of the innermost frame of the learner's code on this stack."""
+        for frame in reversed(traceback.extract_stack()):
+            path = Path(frame.filename).resolve()
+            if path.is_relative_to(self.folder):
+                return f"{path.relative_to(self.folder).as_posix()} line {frame.lineno}"
+        return "outside your files"
 
     def _own(self, names) -> list[str]:
         return [n for n in list(names) if n == self.name or n.startswith(self.name + ".")]

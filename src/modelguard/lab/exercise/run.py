@@ -4,13 +4,16 @@ Each scenario of the incident report runs against the learner's worker with the
 ordinary runner, in the ordinary way: the worker is started afresh in every
 worker process (`initialize()`, then `handle(event, attempt)` per delivery). The
 learner's code does not inject faults, so the adapter here does it for them,
-before their handler runs: the scenario's failing attempts are a dependency that
-failed, and Kafka retries them.
+before their handler is called: the scenario's failing attempts are a dependency
+that failed, and Kafka retries them. After the four, the check's own case
+(`outage`) makes the database time out inside the handler instead.
 
 `Evidence` keeps what the verdict reads: the scenario results (the runner's
-JSON, so `views.plots` draws them), the errors the worker raised with their
-notes (the registry's diagnosis), how often each learner file ran in one worker
-process, and the lint check's findings on the learner's files.
+JSON, so `views.plots` draws them), what the database holds for each scenario's
+purchases when it ends (`stored`), the errors the worker raised with their notes
+(the registry's diagnosis), what each worker process did with the learner's
+files (runs of each file, constructions of the service and where), and the lint
+check's findings on the learner's files.
 """
 
 from __future__ import annotations
@@ -20,22 +23,33 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modelguard.entrypoints.lint import Finding, check_paths
-from modelguard.lab.exercise.learner import LearnerPackage
+from modelguard.lab.exercise.learner import LearnerPackage, ProcessRecord
+from modelguard.lab.exercise.outage import (
+    DATABASE_TIMEOUT,
+    TIMED_OUT_ATTEMPTS,
+    InjectedDatabaseTimeout,
+    database_times_out,
+    models_keeping,
+)
+from modelguard.lab.exercise.stored import Receipts, Stored, read_stored
 from modelguard.lab.faults import FaultPlan, InjectedFailure
 from modelguard.lab.scenarios import Scenario, run_scenario, scenarios
 from modelguard.lab.under_test import ScenarioWorker, WorkerUnderTest, duplicates_per_key
+from modelguard.lint import Finding, check_paths
 from modelguard.messaging.events import PurchaseCreated
+
+INJECTED = ("InjectedFailure", InjectedDatabaseTimeout.__name__)  # errors the check caused
 
 
 @dataclass(frozen=True)
 class WorkerFile:
-    """Where the learner's worker is, and the records it keeps one of per purchase."""
+    """Where the learner's worker is, its service, and the records it keeps one of per
+    purchase."""
 
     module: str = "notification_worker"
     worker_class: str = "NotificationWorker"
-    collection: str = "push_receipts"
-    key: str = "purchase_id"
+    service_class: str = "NotificationService"  # built once per worker process
+    receipts: Receipts = field(default_factory=Receipts)
 
 
 NOTIFICATION_WORKER = WorkerFile()
@@ -44,20 +58,26 @@ NOTIFICATION_WORKER = WorkerFile()
 @dataclass
 class Evidence:
     folder: Path
+    worker: WorkerFile = NOTIFICATION_WORKER
     results: list[dict] = field(default_factory=list)
+    stored: dict[str, Stored] = field(default_factory=dict)  # scenario -> the database's
     errors: dict[str, list[BaseException]] = field(default_factory=dict)  # scenario -> raised
-    process_runs: list[Counter[str]] = field(default_factory=list)  # per process: file -> runs
+    processes: dict[str, list[ProcessRecord]] = field(default_factory=dict)  # scenario ->
     findings: list[Finding] = field(default_factory=list)
     start_error: BaseException | None = None  # the worker could not even start
+    outage_missed: str = ""  # why the database timeout could not be injected, if it could not
     timeout_s: float = 0.0
 
     @property
     def runs(self) -> Counter[str]:
         """File (relative to the folder) -> the most times it ran in one worker process."""
         most: Counter[str] = Counter()
-        for runs in self.process_runs:
-            most |= runs
+        for record in self.all_processes():
+            most |= record.runs
         return most
+
+    def all_processes(self) -> list[ProcessRecord]:
+        return [record for records in self.processes.values() for record in records]
 
     def as_result(self, name: str = "your worker") -> dict:
         """The shape `scenarios.run_variant` returns, for `views.plots` and `views.tables`."""
@@ -79,65 +99,116 @@ def run(
     plan: list[Scenario] | None = None,
     timeout_s: float = 30.0,
 ) -> Evidence:
-    """Run `plan` (the four scenarios, at a small size, by default) against the folder."""
-    plan = plan if plan is not None else scenarios(events=12, consumers=3)
-    evidence = Evidence(Path(folder).resolve(), timeout_s=timeout_s)
-    with LearnerPackage(folder) as package:
+    """Run `plan` against the folder: by default the four scenarios, at a small size, and
+    then the database timeout inside the handler."""
+    plan = plan if plan is not None else [*scenarios(events=12, consumers=3), DATABASE_TIMEOUT]
+    evidence = Evidence(Path(folder).resolve(), worker=worker, timeout_s=timeout_s)
+    with LearnerPackage(folder, watch=(worker.service_class,)) as package:
         evidence.findings = check_paths([str(path) for path in package.files()])
         for scenario in plan:
-            errors = evidence.errors.setdefault(scenario.name, [])
-            under_test = _learner_worker(package, worker, evidence.process_runs, errors)
+            delivered: dict[str, PurchaseCreated] = {}
+            under_test, held = _learner_worker(package, worker, scenario, evidence, delivered)
             try:
-                result = run_scenario(scenario, under_test, timeout_s=timeout_s)
+                result = run_scenario(scenario, under_test, timeout_s=timeout_s).to_json()
             except Exception as error:  # the learner's code failed before it handled anything
                 evidence.start_error = error
                 break
-            evidence.results.append(result.to_json())
+            evidence.results.append(result)
+            evidence.stored[scenario.name] = _judged(held, delivered, result)
     return evidence
+
+
+def _judged(held: list[Stored], delivered: dict[str, PurchaseCreated], result: dict) -> Stored:
+    """The database's receipts against every purchase the scenario made, with outcomes."""
+    stored = held[0]
+    by_event = {event.event_id: event for event in delivered.values()}
+    for outcome in result["per_event"]:
+        event = by_event.get(outcome["event_id"])
+        if event is not None:
+            stored.outcomes[event.purchase_id] = outcome["outcome"]
+    return stored
 
 
 def _learner_worker(
     package: LearnerPackage,
     spec: WorkerFile,
-    process_runs: list[Counter[str]],
-    errors: list[BaseException],
-) -> WorkerUnderTest:
+    scenario: Scenario,
+    evidence: Evidence,
+    delivered: dict[str, PurchaseCreated],
+) -> tuple[WorkerUnderTest, list[Stored]]:
+    errors = evidence.errors.setdefault(scenario.name, [])
+    records = evidence.processes.setdefault(scenario.name, [])
+    outage = scenario.name == DATABASE_TIMEOUT.name
+    held: list[Stored] = []  # what the database holds, read as the scenario ends
+
     def make(faults: FaultPlan) -> ScenarioWorker:
-        runs = package.start_process()
-        process_runs.append(runs)
+        record = package.start_process()
+        records.append(record)
         module = package.import_module(spec.module)
         worker = getattr(module, spec.worker_class)()
-        return _Attempts(worker, faults, runs, errors)
+        return _Attempts(worker, faults, record, errors, delivered, spec, outage, evidence)
 
-    return WorkerUnderTest(
-        f"{package.name}.{spec.module}", make, duplicates_per_key(spec.collection, spec.key)
-    )
+    count_duplicates = duplicates_per_key(spec.receipts.collection, spec.receipts.key)
+
+    def read_database(database) -> int:
+        # The runner reads its database here while the scenario's world is still open.
+        held.append(read_stored(database, delivered, spec.receipts))
+        return count_duplicates(database)
+
+    return WorkerUnderTest(f"{package.name}.{spec.module}", make, read_database), held
 
 
 class _Attempts:
     """The learner's worker as the runner drives it: faults first, errors kept."""
 
-    def __init__(self, worker, faults: FaultPlan, runs: Counter[str], errors: list):
-        self._worker, self._faults, self._runs, self._errors = worker, faults, runs, errors
+    def __init__(
+        self,
+        worker,
+        faults: FaultPlan,
+        record: ProcessRecord,
+        errors: list,
+        delivered: dict[str, PurchaseCreated],
+        spec: WorkerFile,
+        outage: bool,
+        evidence: Evidence,
+    ) -> None:
+        self._worker, self._faults, self._record, self._errors = worker, faults, record, errors
+        self._delivered, self._spec, self._outage, self._evidence = (
+            delivered, spec, outage, evidence,
+        )  # fmt: skip
 
     @property
     def service_loads(self) -> int:
-        return max(self._runs.values(), default=0)
+        return max(self._record.runs.values(), default=0)
 
     def initialize(self) -> None:
         self._worker.initialize()
 
     def handle(self, event: PurchaseCreated, attempt: int) -> object:
+        self._delivered[event.purchase_id] = event
         try:
             self._faults.before_allocation(event.event_id, attempt)
+            if self._outage and attempt <= TIMED_OUT_ATTEMPTS:
+                return self._handle_in_outage(event, attempt)
             return self._worker.handle(event, attempt)
-        except InjectedFailure:
+        except (InjectedFailure, InjectedDatabaseTimeout):
             raise
         except Exception as error:
             self._errors.append(error)
             raise
         finally:
             self._faults.after_attempt(event.event_id, attempt)
+
+    def _handle_in_outage(self, event: PurchaseCreated, attempt: int) -> object:
+        collection = self._spec.receipts.collection
+        models = models_keeping(collection)
+        if not models:
+            self._evidence.outage_missed = (
+                f"no model compiled by modelguard's registry keeps the collection {collection!r}"
+            )
+            return self._worker.handle(event, attempt)
+        with database_times_out(models, collection):
+            return self._worker.handle(event, attempt)
 
 
 def _class_names(error: BaseException) -> set[str]:
