@@ -11,7 +11,7 @@ import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPOSITORY / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-PAIRS = list(zip(NOTEBOOKS, NOTEBOOKS[1:]))
+PAIRS = list(zip(NOTEBOOKS[:-1], NOTEBOOKS[1:], strict=True))
 
 
 @pytest.mark.parametrize("path, following", PAIRS, ids=[p.stem for p, _ in PAIRS])
