@@ -24,7 +24,7 @@ def _walkthrough(args: argparse.Namespace) -> int:
 def _scenarios(args: argparse.Namespace) -> int:
     from modelguard.config import MissingDatabase
     from modelguard.lab.scenarios import run_variant
-    from modelguard.views.tables import scenario_table
+    from modelguard.views.tables import scenario_legend, scenario_table
 
     variants = VARIANT_NAMES if args.variant == "all" else (args.variant,)
     try:
@@ -46,6 +46,7 @@ def _scenarios(args: argparse.Namespace) -> int:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
     else:
         print("\n\n".join(scenario_table(result) for result in results))
+        print(f"\n{scenario_legend()}")
     return 0
 
 
@@ -63,8 +64,9 @@ def _replay_dlq(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(outcome, indent=2))
         else:
-            for key, value in outcome.items():
-                print(f"{key:28} {value}")
+            from modelguard.views.recovery import recovery_report
+
+            print(recovery_report(outcome))
         if args.dry_run:
             return 0
         ok = outcome["dead_lettered_after_replay"] == 0 and outcome["duplicates"] == 0

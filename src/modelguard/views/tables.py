@@ -1,19 +1,34 @@
-"""Plain-text tables of scenario results, for the terminal and `make demo`."""
+"""Plain-text tables of scenario results, for the terminal and `make demo`.
+
+A column's header is short so that a row fits a terminal; its meaning, and how
+it adds up over worker processes, is said once in the legend under the tables.
+"""
 
 from __future__ import annotations
 
+import textwrap
+
 from modelguard.messaging.outcome import Outcome
 
+# (header, width, meaning). A width of 0 is the last column, left unpadded.
 COLUMNS = (
-    ("scenario", 18), ("events", 6), ("ok", 5), ("dlq", 5), ("attempts", 8),
-    ("dup", 4), ("loads", 6), ("compiles User", 13), ("errors", 0),
+    ("scenario", 18, "the incident report's scenario"),
+    ("events", 6, "purchases published"),
+    ("ok", 5, "events allocated"),
+    ("dlq", 5, "events that ended in the dead letter queue"),
+    ("attempts", 8, "handler calls, retries and an attempt cut short by a kill included"),
+    ("dup", 4, "purchases allocated more than once (must be 0)"),
+    ("loads", 6, "service loads, summed over the scenario's worker processes"),
+    ("compiles User", 13, "compilations of User in the one worker process that asked for "
+     "the most (1: compiled once, as it should be)"),
+    ("errors", 0, "failed attempts by error class"),
 )  # fmt: skip
 
 
 def scenario_table(result: dict) -> str:
     """One variant's four scenarios, one row each."""
     header = f"variant {result['variant']} on {result['broker']} (policy {result['policy']})"
-    lines = [header, _row([name for name, _ in COLUMNS]), _row(["-" * w for _, w in COLUMNS])]
+    lines = [header, _row([name for name, *_ in COLUMNS]), _row(["-" * w for _, w, _ in COLUMNS])]
     for s in result["scenarios"]:
         errors = ", ".join(f"{name} x{count}" for name, count in s["errors"].items()) or "-"
         lines.append(
@@ -34,8 +49,22 @@ def scenario_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def scenario_legend(width: int = 88) -> str:
+    """What each column of `scenario_table` counts, one column a line."""
+    name_width = max(len(name) for name, *_ in COLUMNS[1:])
+    lines = ["columns:"]
+    for name, _, meaning in COLUMNS[1:]:
+        lines += textwrap.wrap(
+            meaning,
+            width,
+            initial_indent=f"  {name:<{name_width}}  ",
+            subsequent_indent=" " * (name_width + 4),
+        )
+    return "\n".join(lines)
+
+
 def _row(cells) -> str:
     return "  ".join(
         str(cell).ljust(width) if width else str(cell)
-        for cell, (_, width) in zip(cells, COLUMNS, strict=True)
+        for cell, (_, width, _) in zip(cells, COLUMNS, strict=True)
     ).rstrip()

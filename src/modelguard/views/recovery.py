@@ -1,0 +1,43 @@
+"""The embedded `replay-dlq` run, told in lines a newcomer can read without the code.
+
+`lab.scenarios.flood_and_replay` returns one dict (printed as it is by `--json`);
+this says what each of its numbers is: the flood the buggy worker left, the
+replay after the fixed worker is deployed, and what the database holds after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def recovery_report(outcome: Mapping[str, Any]) -> str:
+    """The flood, the replay (or the plan of it, in a dry run) and the end state."""
+    lines = [
+        f"flood:   the buggy worker got {outcome['events']} purchase(s); "
+        f"{outcome['dead_lettered_before']} ended in the DLQ",
+        f"         failed attempts by error class: {_counts(outcome['errors_before'])}",
+    ]
+    if outcome.get("dry_run"):
+        skipped = _counts(outcome["would_skip"])
+        lines += [
+            f"dry run: would replay {outcome['would_replay']} record(s); "
+            f"would skip (not in --only): {skipped}",
+            "         nothing was published or committed",
+        ]
+        return "\n".join(lines)
+    replayed = outcome["replayed"]
+    lines += [
+        f"replay:  the fixed worker deployed, {replayed} record(s) put back on the topic; "
+        f"skipped (not in --only): {_counts(outcome['skipped'])}",
+        f"after:   {outcome['succeeded_after_replay']} of {replayed} replayed event(s) "
+        f"allocated, {outcome['dead_lettered_after_replay']} dead-lettered again; "
+        f"failed attempts: {_counts(outcome['errors_after'])}",
+        f"state:   {outcome['allocations']} allocation(s) for {outcome['events']} purchase(s), "
+        f"{outcome['duplicates']} purchase(s) allocated twice",
+    ]
+    return "\n".join(lines)
+
+
+def _counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} x{count}" for name, count in counts.items()) or "none"
