@@ -51,7 +51,7 @@ def cell_that_runs(notebook, code: str):
 
 def test_notebook_07_ends_with_a_link_to_notebook_08():
     last = nbformat.read(NOTEBOOK, as_version=4).cells[-1]
-    assert last.cell_type == "markdown" and last.source.startswith("## Next")
+    assert last.cell_type == "markdown" and last.source.startswith("**Next:**")
     assert "(08-operating-the-worker.ipynb)" in last.source
     assert (NOTEBOOKS_DIR / "08-operating-the-worker.ipynb").is_file()
 
