@@ -12,6 +12,7 @@ import logging
 import sys
 
 from modelguard.config import BROKER_NAMES, POLICY_NAMES, SOAK_DEFAULTS, VARIANT_NAMES
+from modelguard.entrypoints.numbers import non_negative, positive, seconds, whole_number
 
 
 def _walkthrough(args: argparse.Namespace) -> int:
@@ -22,26 +23,21 @@ def _walkthrough(args: argparse.Namespace) -> int:
 
 
 def _scenarios(args: argparse.Namespace) -> int:
-    from modelguard.config import MissingDatabase
     from modelguard.lab.scenarios import run_variant
     from modelguard.views.tables import scenario_table
 
     variants = VARIANT_NAMES if args.variant == "all" else (args.variant,)
-    try:
-        results = [
-            run_variant(
-                variant,
-                broker=args.broker,
-                events=args.events,
-                consumers=args.consumers,
-                policy=args.policy,
-                timeout_s=args.timeout,
-            )
-            for variant in variants
-        ]
-    except MissingDatabase as error:
-        print(f"modelguard scenarios: {error}", file=sys.stderr)
-        return 2
+    results = [
+        run_variant(
+            variant,
+            broker=args.broker,
+            events=args.events,
+            consumers=args.consumers,
+            policy=args.policy,
+            timeout_s=args.timeout,
+        )
+        for variant in variants
+    ]
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
     else:
@@ -162,10 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("scenarios", help="run the four scenarios for a worker variant")
     run.add_argument("--variant", choices=(*VARIANT_NAMES, "all"), default="fixed")
     run.add_argument("--broker", choices=BROKER_NAMES, default="memory")
-    run.add_argument("--events", type=_positive, default=50, help="events in the larger scenarios")
-    run.add_argument("--consumers", type=_positive, default=3, help="consumers in one group")
+    run.add_argument("--events", type=positive, default=50, help="events in the larger scenarios")
+    run.add_argument("--consumers", type=positive, default=3, help="consumers in one group")
     run.add_argument("--policy", choices=POLICY_NAMES, default="seed")
-    run.add_argument("--timeout", type=float, default=120.0, help="seconds per scenario")
+    run.add_argument("--timeout", type=seconds(), default=120.0, help="seconds per scenario")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.set_defaults(run=_scenarios)
 
@@ -179,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--broker", choices=BROKER_NAMES, default="memory")
     replay.add_argument("--topic", default="purchases")
     replay.add_argument("--group", default="dlq-replayer")
-    replay.add_argument("--events", type=_positive, default=20)
+    replay.add_argument("--events", type=positive, default=20)
     replay.add_argument(
         "--only",
         action="append",
@@ -207,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--topic", required=True, help="the worker's topic, or a .dlq topic")
     inspect.add_argument("--broker", choices=BROKER_NAMES, default="memory")
     inspect.add_argument(
-        "--events", type=_positive, default=20, help="events the buggy worker gets on memory"
+        "--events", type=positive, default=20, help="events the buggy worker gets on memory"
     )
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
     inspect.set_defaults(run=_dlq_inspect)
@@ -230,11 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
         "refuses the two that need real services.",
     )
     soak.add_argument("--broker", choices=BROKER_NAMES, default="memory")
-    soak.add_argument("--records", type=_positive, default=SOAK_DEFAULTS["records"])
-    soak.add_argument("--seed", type=int, default=SOAK_DEFAULTS["seed"], help="names the drill")
+    soak.add_argument("--records", type=positive, default=SOAK_DEFAULTS["records"])
+    soak.add_argument(
+        "--seed", type=whole_number(), default=SOAK_DEFAULTS["seed"], help="names the drill"
+    )
     soak.add_argument(
         "--kills",
-        type=_non_negative,
+        type=non_negative,
         default=SOAK_DEFAULTS["kills"],
         help="worker deaths to inject",
     )
@@ -247,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="replay the DLQ once the cause is gone")  # fmt: skip
     soak.add_argument(
         "--zombies",
-        type=_non_negative,
+        type=non_negative,
         default=0,
         help="on kafka: instead of the soak, freeze a worker mid-record past its session "
         "timeout this many times, and count what the group does about it",
@@ -256,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     soak.set_defaults(run=_soak)
 
     bench = commands.add_parser("bench", help="what the fix costs, what the bug costs")
-    bench.add_argument("--events", type=_positive, default=2000)
+    bench.add_argument("--events", type=positive, default=2000)
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(run=_bench)
 
@@ -264,20 +262,6 @@ def build_parser() -> argparse.ArgumentParser:
         "lint", help="check model registration and dynamic loads: lint [--format json] PATH..."
     )
     return parser
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,7 +275,14 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.CRITICAL,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return args.run(args)
+    from modelguard.config import ServiceNotNamed
+
+    try:
+        return args.run(args)
+    except ServiceNotNamed as error:  # --broker kafka (or worker processes) with nothing named
+        command = " ".join(filter(None, (args.command, getattr(args, "dlq_command", None))))
+        print(f"modelguard {command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

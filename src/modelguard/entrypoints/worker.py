@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelguard.config import POLICY_NAMES, VARIANT_NAMES
+from modelguard.entrypoints import numbers
 
 if TYPE_CHECKING:
     from modelguard.messaging.consumer import RetryingConsumer
@@ -73,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--metrics-port",
-        type=int,
+        type=numbers.port,
         metavar="N",
         help="serve Prometheus metrics at http://HOST:N/metrics (0: any free port)",
     )
@@ -86,7 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--idle-exit",
-        type=float,
+        type=numbers.seconds(),
         metavar="SECONDS",
         help="exit 0 after this long without a record to handle",
     )
@@ -134,14 +135,14 @@ def run(args: argparse.Namespace) -> int:
     """Run the worker until SIGTERM (or --idle-exit); the process's exit status."""
     from modelguard import db
     from modelguard.bootstrap import worker_from_env, worker_metrics
-    from modelguard.config import MissingDatabase
+    from modelguard.config import ServiceNotNamed
     from modelguard.messaging.policy import POLICIES
     from modelguard.messaging.port import AuthenticationFailedError, BrokerError
 
     _show_info_logs()
     try:
         broker, worker = worker_from_env(args.variant, faults=args.faults)
-    except MissingDatabase as error:
+    except ServiceNotNamed as error:  # no Kafka or no database named: nothing to guess
         print(f"modelguard worker: {error}", file=sys.stderr)
         return 2
     metrics = worker_metrics(worker)
