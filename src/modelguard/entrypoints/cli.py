@@ -69,11 +69,18 @@ def _replay_dlq(args: argparse.Namespace) -> int:
 
     from modelguard.bootstrap import open_broker
     from modelguard.config import dlq_topic
-    from modelguard.messaging.replay import error_class, plan_replay, replay_dead_letters
+    from modelguard.messaging.replay import (
+        ALREADY_PROCESSED,
+        error_class,
+        plan_replay,
+        replay_dead_letters,
+        skip_reason,
+    )
 
+    processed = _processed_store("replay-dlq")
     with open_broker(args.broker) as bus:
         if args.dry_run:
-            plan = plan_replay(bus, args.topic, only=args.only)
+            plan = plan_replay(bus, args.topic, only=args.only, processed=processed)
             if args.json:
                 print(json.dumps(plan.to_json(), indent=2))
                 return 0
@@ -82,12 +89,20 @@ def _replay_dlq(args: argparse.Namespace) -> int:
                 print(f"  {count:>6}  {error} -> {topic}")
             for error, count in plan.skip.most_common():
                 print(f"  {count:>6}  {error} skipped (not in --only)")
+            if plan.already_processed:
+                print(f"  {len(plan.already_processed):>6}  skipped ({ALREADY_PROCESSED}: "
+                      f"{', '.join(plan.already_processed)})")  # fmt: skip
             return 0
         skipped: Counter[str] = Counter()
+
+        def count_skip(record) -> None:
+            reason = skip_reason(record, args.only, _done_for(record, processed))
+            skipped.update([f"{error_class(record)} ({reason})"])
+
         # The first poll on Kafka includes joining the group: wait longer than that for it.
         count = replay_dead_letters(
             bus, args.topic, group=args.group, idle_timeout_s=10.0, only=args.only,
-            on_skip=lambda record: skipped.update([error_class(record)]),
+            on_skip=count_skip, processed=processed,
         )  # fmt: skip
     if args.json:
         print(json.dumps({"replayed": count, "skipped": dict(skipped)}, indent=2))
@@ -96,6 +111,29 @@ def _replay_dlq(args: argparse.Namespace) -> int:
     for error, number in skipped.most_common():
         print(f"skipped {number} {error} record(s), committed for group {args.group!r}")
     return 0
+
+
+def _processed_store(command: str):
+    """The lookup in the processed-events store of the database MONGODB_URI names, or
+    None (and a note saying so) when none is named: mongomock would claim nothing is."""
+    from modelguard import db
+    from modelguard.config import mongodb_uri
+    from modelguard.messaging.replay import processed_lookup
+
+    if mongodb_uri() is None:
+        print(f"modelguard {command}: MONGODB_URI is not set, so dead letters whose event "
+              "was processed later cannot be told apart", file=sys.stderr)  # fmt: skip
+        return None
+    return processed_lookup(db.connect())
+
+
+def _done_for(record, processed) -> set[str]:
+    from modelguard.messaging.replay import event_id_of
+
+    event_id = event_id_of(record)
+    if processed is None or event_id is None:
+        return set()
+    return processed([event_id])
 
 
 def _dlq_inspect(args: argparse.Namespace) -> int:
@@ -112,14 +150,17 @@ def _dlq_inspect(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
+        from modelguard.messaging.replay import processed_lookup
+
         with open_broker("memory") as bus:
-            flood_dead_letters(bus, events=args.events, topic=args.topic)
-            summary = inspect_dlq(bus, args.topic)
+            flood = flood_dead_letters(bus, events=args.events, topic=args.topic)
+            summary = inspect_dlq(bus, args.topic, processed=processed_lookup(flood.database))
     else:
         from modelguard.bootstrap import open_broker
 
+        processed = _processed_store("dlq inspect")
         with open_broker(args.broker) as bus:
-            summary = inspect_dlq(bus, args.topic)
+            summary = inspect_dlq(bus, args.topic, processed=processed)
     print(json.dumps(summary.to_json(), indent=2) if args.json else dlq_report(summary))
     return 0
 
