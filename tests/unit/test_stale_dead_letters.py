@@ -121,4 +121,3 @@ def test_without_the_store_the_count_is_unknown_not_zero():
         assert summary.already_processed is None
         assert "already processed: unknown" in dlq_report(summary)
         assert plan_replay(bus, "t").to_json()["would_skip_already_processed"] is None
-
