@@ -95,8 +95,13 @@ def promtool_test(promtool: str, tmp_path: Path, scrapes, checks) -> subprocess.
     test = {
         "rule_files": [str(RULES)],
         "evaluation_interval": f"{SCRAPE_INTERVAL_S}s",
-        "tests": [{"interval": f"{SCRAPE_INTERVAL_S}s", "input_series": input_series(scrapes),
-                   "alert_rule_test": checks}],  # fmt: skip
+        "tests": [
+            {
+                "interval": f"{SCRAPE_INTERVAL_S}s",
+                "input_series": input_series(scrapes),
+                "alert_rule_test": checks,
+            }
+        ],  # fmt: skip
     }
     path = tmp_path / "alerts_test.yml"
     path.write_text(yaml.safe_dump(test, sort_keys=False))
