@@ -72,6 +72,7 @@ def _replay_dlq(args: argparse.Namespace) -> int:
     from modelguard.messaging.replay import (
         ALREADY_PROCESSED,
         error_class,
+        event_id_of,
         plan_replay,
         replay_dead_letters,
         skip_reason,
@@ -94,10 +95,13 @@ def _replay_dlq(args: argparse.Namespace) -> int:
                       f"{', '.join(plan.already_processed)})")  # fmt: skip
             return 0
         skipped: Counter[str] = Counter()
+        already: list[str] = []
 
         def count_skip(record) -> None:
-            reason = skip_reason(record, args.only, _done_for(record, processed))
-            skipped.update([f"{error_class(record)} ({reason})"])
+            if skip_reason(record, args.only, _done_for(record, processed)) == ALREADY_PROCESSED:
+                already.append(event_id_of(record) or "")
+            else:
+                skipped.update([error_class(record)])
 
         # The first poll on Kafka includes joining the group: wait longer than that for it.
         count = replay_dead_letters(
@@ -105,11 +109,15 @@ def _replay_dlq(args: argparse.Namespace) -> int:
             on_skip=count_skip, processed=processed,
         )  # fmt: skip
     if args.json:
-        print(json.dumps({"replayed": count, "skipped": dict(skipped)}, indent=2))
+        print(json.dumps({"replayed": count, "skipped": dict(skipped),
+                          "skipped_already_processed": already}, indent=2))  # fmt: skip
         return 0
     print(f"replayed {count} record(s) from {dlq_topic(args.topic)}")
     for error, number in skipped.most_common():
         print(f"skipped {number} {error} record(s), committed for group {args.group!r}")
+    if already:
+        print(f"skipped {len(already)} record(s) {ALREADY_PROCESSED} ({', '.join(already)}), "
+              f"committed for group {args.group!r}")  # fmt: skip
     return 0
 
 
