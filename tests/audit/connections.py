@@ -9,6 +9,15 @@ One line per connection goes to the file `MODELGUARD_AUDIT_LOG` names ("PID HOST
 appended, so the test process, the command-line subprocesses and the notebook kernels
 it starts all count into one place. `sitecustomize.py` beside this file installs the
 hook in every Python process started with this folder on PYTHONPATH.
+
+The unit tests and the notebook runs count themselves (a test or notebook that connects
+fails). To count a whole `make test` by hand, with no service named:
+
+    env -u KAFKA_BOOTSTRAP_SERVERS -u KAFKA_SASL_BOOTSTRAP_SERVERS -u MONGODB_URI \
+        MODELGUARD_AUDIT_LOG=/tmp/connections.log PYTHONPATH=tests/audit make test
+
+and /tmp/connections.log must not exist afterwards: it is created by the first
+connection to one of the ports.
 """
 
 from __future__ import annotations
