@@ -14,7 +14,7 @@ The unit tests and the notebook runs count themselves (a test or notebook that c
 fails). To count a whole `make test` by hand, with no service named:
 
     env -u KAFKA_BOOTSTRAP_SERVERS -u KAFKA_SASL_BOOTSTRAP_SERVERS -u MONGODB_URI \
-        MODELGUARD_AUDIT_LOG=/tmp/connections.log PYTHONPATH=tests/audit make test
+        MODELGUARD_AUDIT_LOG=/tmp/connections.log PYTHONPATH=$PWD/tests/audit make test
 
 and /tmp/connections.log must not exist afterwards: it is created by the first
 connection to one of the ports.
