@@ -53,13 +53,12 @@ def run_names(run_id: str) -> tuple[str, str, str]:
     return f"purchases.{run_id}", f"allocation-worker.{run_id}", f"reports.{run_id}"
 
 
-# Where `scripts/services.sh` starts the local services. Shown in messages and used by
-# the scripts; never a fallback for a variable that is not set.
+# Where `scripts/services.sh` starts the local services, for scripts/check_services.py,
+# which checks the servers those scripts started; never a fallback for an unset variable.
 LOCAL_KAFKA = "127.0.0.1:9092"
 LOCAL_MONGODB_URI = "mongodb://127.0.0.1:27017/modelguard"
-# The SASL_PLAINTEXT (PLAIN) listener `scripts/kafka.sh` opens beside the plain one, and
-# its one user: a lab credential, printed in the script and the README, not a secret.
-LOCAL_KAFKA_SASL = "127.0.0.1:9094"
+# The one user of the SASL_PLAINTEXT (PLAIN) listener `scripts/kafka.sh` opens beside the
+# plain one: a lab credential, printed in the script and the README, not a secret.
 LAB_SASL_USERNAME = "modelguard"
 LAB_SASL_PASSWORD = "modelguard-lab"
 
@@ -75,10 +74,11 @@ HOW_TO_NAME = 'eval "$(bash scripts/services.sh env)" names the local ones'
 class ServiceNotNamed(RuntimeError):
     """A real service was asked for, but no variable names where it is."""
 
-    def __init__(self, variable: str) -> None:
+    def __init__(self, variable: str, message: str | None = None) -> None:
         self.variable = variable
         super().__init__(
-            f"{variable} is not set: say where {SERVICE_VARIABLES[variable]} is "
+            message
+            or f"{variable} is not set: say where {SERVICE_VARIABLES[variable]} is "
             f"({HOW_TO_NAME}); nothing falls back to a default address"
         )
 
@@ -170,12 +170,11 @@ class MissingDatabase(ServiceNotNamed):
     """Worker processes were asked for without a real database to share."""
 
     def __init__(self) -> None:
-        RuntimeError.__init__(
-            self,
+        super().__init__(
+            "MONGODB_URI",
             "MONGODB_URI is not set: worker processes share their database through a "
             "real MongoDB-wire server (bash scripts/mongo.sh env prints the local one)",
         )
-        self.variable = "MONGODB_URI"
 
 
 def require_database_uri() -> str:
