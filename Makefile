@@ -41,8 +41,9 @@ test: setup
 test-unit: setup
 	$(BIN)/python -m pytest tests/unit
 
+# The local services' addresses, named for this target only: nothing else assumes them.
 test-integration: setup
-	MODELGUARD_REQUIRE_SERVICES=1 $(BIN)/python -m pytest -m integration tests/integration
+	eval "$$(bash scripts/services.sh env)" && MODELGUARD_REQUIRE_SERVICES=1 $(BIN)/python -m pytest -m integration tests/integration
 
 # jupyter/jupyter_lab_config.py: serve notebooks/, open the first one, no news pop-up.
 lab: setup

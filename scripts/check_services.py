@@ -20,13 +20,17 @@ import time
 import urllib.parse
 import uuid
 
-from modelguard.config import kafka_servers, mongodb_uri
+from modelguard.config import LOCAL_KAFKA, LOCAL_MONGODB_URI, kafka_servers, mongodb_uri
 
-KAFKA_BOOTSTRAP = kafka_servers()
+# The scripts that call this name the server they started; run by hand, it checks the
+# local ones, which is what it is for.
+KAFKA_BOOTSTRAP = kafka_servers() or LOCAL_KAFKA
 # Same server as MONGODB_URI, but its own database, so a check never touches
 # the lab's data.
 CHECK_DB = "modelguard_check"
-MONGO_CHECK_URI = urllib.parse.urlsplit(mongodb_uri())._replace(path="/" + CHECK_DB).geturl()
+MONGO_CHECK_URI = (
+    urllib.parse.urlsplit(mongodb_uri() or LOCAL_MONGODB_URI)._replace(path="/" + CHECK_DB).geturl()
+)
 CHECK_TOPIC = "modelguard-selfcheck"
 TIMEOUT_S = 30
 

@@ -4,10 +4,12 @@
   them; the command line's `choices` come from here;
 - how topics and runs are named: a topic's retry and dead-letter topics, and the
   topic, group and report topic of one scenario run;
-- the services: the defaults are the ones `scripts/services.sh` starts, and
-  `KAFKA_BOOTSTRAP_SERVERS` and `MONGODB_URI` override them. A notebook or a command
-  asks `real_services()` before it reaches for the network, so the embedded default
-  never waits on a server that is not there;
+- the services: Kafka and the database are used only where the user names them, with
+  `KAFKA_BOOTSTRAP_SERVERS` and `MONGODB_URI` (`scripts/services.sh env` prints the
+  local ones). Nothing falls back to a well-known address and nothing probes one to
+  decide: on a shared machine, whatever answers on 127.0.0.1:9092 may be someone
+  else's broker, and the embedded default must never write topics or databases into
+  it. The local scripts' addresses are kept here only to print and to start them;
 - where the service scripts are, for the drills that restart a broker or database.
 """
 
@@ -51,22 +53,57 @@ def run_names(run_id: str) -> tuple[str, str, str]:
     return f"purchases.{run_id}", f"allocation-worker.{run_id}", f"reports.{run_id}"
 
 
-DEFAULT_KAFKA = "127.0.0.1:9092"
-DEFAULT_MONGODB_URI = "mongodb://127.0.0.1:27017/modelguard"
-# The SASL_PLAINTEXT (PLAIN) listener `scripts/kafka.sh` opens beside the plain one, and
-# its one user: a lab credential, printed in the script and the README, not a secret.
-DEFAULT_KAFKA_SASL = "127.0.0.1:9094"
+# Where `scripts/services.sh` starts the local services, for scripts/check_services.py,
+# which checks the servers those scripts started; never a fallback for an unset variable.
+LOCAL_KAFKA = "127.0.0.1:9092"
+LOCAL_MONGODB_URI = "mongodb://127.0.0.1:27017/modelguard"
+# The one user of the SASL_PLAINTEXT (PLAIN) listener `scripts/kafka.sh` opens beside the
+# plain one: a lab credential, printed in the script and the README, not a secret.
 LAB_SASL_USERNAME = "modelguard"
 LAB_SASL_PASSWORD = "modelguard-lab"
 
+# The variables that name a service, and what each one names.
+SERVICE_VARIABLES: dict[str, str] = {
+    "KAFKA_BOOTSTRAP_SERVERS": "Kafka",
+    "KAFKA_SASL_BOOTSTRAP_SERVERS": "Kafka's SASL listener",
+    "MONGODB_URI": "a MongoDB server",
+}
+HOW_TO_NAME = 'eval "$(bash scripts/services.sh env)" names the local ones'
 
-def kafka_servers() -> str:
-    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_KAFKA
+
+class ServiceNotNamed(RuntimeError):
+    """A real service was asked for, but no variable names where it is."""
+
+    def __init__(self, variable: str, message: str | None = None) -> None:
+        self.variable = variable
+        super().__init__(
+            message
+            or f"{variable} is not set: say where {SERVICE_VARIABLES[variable]} is "
+            f"({HOW_TO_NAME}); nothing falls back to a default address"
+        )
 
 
-def kafka_sasl_servers() -> str:
-    """Where the SASL listener is: KAFKA_SASL_BOOTSTRAP_SERVERS, as `kafka.sh env` prints."""
-    return os.environ.get("KAFKA_SASL_BOOTSTRAP_SERVERS") or DEFAULT_KAFKA_SASL
+def named(variable: str) -> str | None:
+    """The value of a service variable, or None when it is unset or blank."""
+    return os.environ.get(variable, "").strip() or None
+
+
+def require_named(variable: str) -> str:
+    """The value of a service variable, or ServiceNotNamed."""
+    value = named(variable)
+    if value is None:
+        raise ServiceNotNamed(variable)
+    return value
+
+
+def kafka_servers() -> str | None:
+    """KAFKA_BOOTSTRAP_SERVERS, or None: Kafka was not named."""
+    return named("KAFKA_BOOTSTRAP_SERVERS")
+
+
+def kafka_sasl_servers() -> str | None:
+    """KAFKA_SASL_BOOTSTRAP_SERVERS (as `kafka.sh env` prints it), or None."""
+    return named("KAFKA_SASL_BOOTSTRAP_SERVERS")
 
 
 def lab_sasl_credentials() -> tuple[str, str]:
@@ -77,12 +114,13 @@ def lab_sasl_credentials() -> tuple[str, str]:
     )
 
 
-def mongodb_uri() -> str:
-    return os.environ.get("MONGODB_URI") or DEFAULT_MONGODB_URI
+def mongodb_uri() -> str | None:
+    """MONGODB_URI, or None: the database is the embedded mongomock."""
+    return named("MONGODB_URI")
 
 
 def answers(host: str, port: int, timeout_s: float = 1.0) -> bool:
-    """Whether host:port accepts a TCP connection."""
+    """Whether host:port accepts a TCP connection. Only ever asked of a named address."""
     try:
         socket.create_connection((host, port), timeout=timeout_s).close()
     except OSError:
@@ -117,25 +155,33 @@ def answers_any(servers: str, default_port: int = 9092, timeout_s: float = 1.0) 
 
 
 def real_services() -> tuple[str, str] | None:
-    """(Kafka servers, MongoDB URI) when both answer, else None."""
+    """(Kafka servers, MongoDB URI) when the user named both, else None.
+
+    Decided from the variables alone, without a probe: a named service that does not
+    answer is the user's error to see, and an unnamed one is never looked for.
+    """
     servers, uri = kafka_servers(), mongodb_uri()
-    if answers_any(servers) and answers(*first_mongodb_host(uri)):
+    if servers and uri:
         return servers, uri
     return None
 
 
-class MissingDatabase(RuntimeError):
+class MissingDatabase(ServiceNotNamed):
     """Worker processes were asked for without a real database to share."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "MONGODB_URI",
+            "MONGODB_URI is not set: worker processes share their database through a "
+            "real MongoDB-wire server (bash scripts/mongo.sh env prints the local one)",
+        )
 
 
 def require_database_uri() -> str:
     """MONGODB_URI, or MissingDatabase: separate processes cannot share a mongomock."""
-    uri = os.environ.get("MONGODB_URI")
-    if not uri:
-        raise MissingDatabase(
-            "MONGODB_URI is not set: worker processes share their database through a "
-            "real MongoDB-wire server (bash scripts/mongo.sh env prints the local one)"
-        )
+    uri = mongodb_uri()
+    if uri is None:
+        raise MissingDatabase()
     return uri
 
 

@@ -8,6 +8,7 @@ import logging
 import pytest
 from contract.broker_contract import BrokerContract
 
+from modelguard.config import ServiceNotNamed
 from modelguard.messaging.drivers.kafka import KafkaBroker
 from modelguard.messaging.port import BrokerError
 
@@ -51,8 +52,10 @@ def test_from_env_passes_only_the_settings_that_are_set():
     }
 
 
-def test_from_env_defaults_to_the_local_broker():
-    assert KafkaBroker.from_env({}).bootstrap_servers == "127.0.0.1:9092"
+def test_from_env_without_servers_names_the_variable_instead_of_guessing_an_address():
+    for unset in ({}, {"KAFKA_BOOTSTRAP_SERVERS": "  "}):
+        with pytest.raises(ServiceNotNamed, match="KAFKA_BOOTSTRAP_SERVERS is not set"):
+            KafkaBroker.from_env(unset)
 
 
 def test_the_password_never_shows_in_repr_or_logs(caplog):
@@ -77,10 +80,11 @@ def test_constructing_and_closing_a_broker_does_not_connect():
 
 
 def test_the_session_timeout_comes_from_the_environment_with_heartbeats_to_match():
-    broker = KafkaBroker.from_env({"KAFKA_SESSION_TIMEOUT_MS": "6000"})
+    named = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
+    broker = KafkaBroker.from_env({**named, "KAFKA_SESSION_TIMEOUT_MS": "6000"})
     assert broker._group_settings == {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
     short = KafkaBroker("127.0.0.1:1", session_timeout_ms=1500)
     assert short._group_settings == {"session_timeout_ms": 1500, "heartbeat_interval_ms": 500}
-    assert KafkaBroker.from_env({})._group_settings == {}
+    assert KafkaBroker.from_env(named)._group_settings == {}
     with pytest.raises(ValueError):
         KafkaBroker("127.0.0.1:1", session_timeout_ms=0)

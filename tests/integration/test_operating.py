@@ -25,7 +25,9 @@ from modelguard.lab.scenarios import create_topics, publish_events
 from modelguard.lab.seed import purchases, seed_academy
 from modelguard.messaging.consumer import Headers
 from modelguard.messaging.drivers.kafka import KafkaBroker
+from modelguard.messaging.events import parse_event
 from modelguard.messaging.failure import read_notes
+from modelguard.messaging.idempotency import COLLECTION
 from modelguard.ops.metrics import sample_key
 from modelguard.registry.errors import double_run_in
 
@@ -214,6 +216,10 @@ def test_dlq_inspect_explains_the_dlq_a_buggy_run_left_on_kafka(run):
         double_run = double_run_in(read_notes(record.header(Headers.ERROR_NOTES)))
         assert double_run is not None and double_run.file.endswith("shared/user.py")
 
+    # A later delivery applied one of them (as after a crash mid-batch): a stale dead letter.
+    stale = next(parse_event(r.value).event_id for r in overwrites)
+    run.database[COLLECTION].insert_one({"event_id": stale, "handler": "a later delivery"})
+
     groups_before = run.groups()
     assert groups_before == {run.group}
     summary = json.loads(run.cli("dlq", "inspect", "--topic", run.topic, "--broker", "kafka",
@@ -222,6 +228,8 @@ def test_dlq_inspect_explains_the_dlq_a_buggy_run_left_on_kafka(run):
     assert run.groups() == groups_before  # no group was joined to read it
 
     assert summary["records"] == EVENTS
+    assert summary["already_processed"] == 1 and summary["already_processed_events"] == [stale]
+    assert f"already processed: 1 ({stale})" in text
     assert summary["error_classes"] == {"OverwriteModelError": EVENTS - 1, "MalformedEvent": 1}
     assert summary["attempts"] == {"1": 1, "5": EVENTS - 1}
     assert summary["first_failure_ms"]["earliest"] <= summary["first_failure_ms"]["latest"]
@@ -240,12 +248,14 @@ def test_dlq_inspect_explains_the_dlq_a_buggy_run_left_on_kafka(run):
     plan = json.loads(run.cli("replay-dlq", "--broker", "kafka", "--topic", run.topic,
                               "--only", "MalformedEvent", "--dry-run", "--json"))  # fmt: skip
     assert plan["would_replay"] == 1
-    assert plan["would_skip"] == {"OverwriteModelError": EVENTS - 1}
+    assert plan["would_skip"] == {"OverwriteModelError": EVENTS - 2}
+    assert plan["would_skip_already_processed"] == [stale]
     assert run.groups() == groups_before
     replayer = f"replayer.{run.run_id}"
     replay = json.loads(run.cli("replay-dlq", "--broker", "kafka", "--topic", run.topic,
                                 "--only", "MalformedEvent", "--group", replayer,
                                 "--json"))  # fmt: skip
-    assert replay == {"replayed": 1, "skipped": {"OverwriteModelError": EVENTS - 1}}
+    assert replay == {"replayed": 1, "skipped": {"OverwriteModelError": EVENTS - 2},
+                      "skipped_already_processed": [stale]}  # fmt: skip
     bad_records = [r for r in run.bus.scan(run.topic) if r.value.startswith(b"{not json")]
     assert len(bad_records) == 2  # the original and its replay

@@ -3,7 +3,8 @@
 Each notebook is executed headless in a fresh `python3` kernel, as `make demo` and
 a reader's JupyterLab would run it; any cell that raises (and every claim in the
 notebooks is an assert) fails the test. The kernel starts in notebooks/ and on
-the embedded default, whatever server addresses the environment exports.
+the embedded default, whatever server addresses the environment exports, except
+notebook 06, which uses the services when they are named (see headless.py).
 """
 
 from __future__ import annotations

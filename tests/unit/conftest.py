@@ -5,23 +5,45 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from audit import connections
 from mongoengine import fields
 
 from modelguard import ModelRegistry, Schema, db
+from modelguard.config import SERVICE_VARIABLES
 
 _names = itertools.count()
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _embedded_only():
-    """Unit tests never reach a real server, even where CI exports one's address.
+def _embedded_only(tmp_path_factory):
+    """Unit tests never reach a real server, even where CI exports one's address, and
+    every connection to a service's port is counted: here, and in any Python process a
+    test starts (the count's log and hook go to children through the environment).
 
     Session-scoped, so it is in force before any module-scoped fixture runs.
     """
+    log = tmp_path_factory.mktemp("audit") / "connections.log"
+    connections.install(log)
     with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("MONGODB_URI", raising=False)
-        patch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
-        yield
+        for variable in SERVICE_VARIABLES:
+            patch.delenv(variable, raising=False)
+        for variable, value in connections.child_environment(log).items():
+            patch.setenv(variable, value)
+        yield log
+
+
+@pytest.fixture(autouse=True)
+def _no_connection_to_a_service(_embedded_only):
+    """Fail the test that opened a connection to a service nobody named."""
+    before = len(connections.recorded(_embedded_only))
+    yield
+    new = connections.recorded(_embedded_only)[before:]
+    if new:
+        pytest.fail(
+            "connected to a service's port with no service named: "
+            + ", ".join(sorted({" ".join(line.split()[1:]) for line in new})),
+            pytrace=False,
+        )
 
 
 @pytest.fixture

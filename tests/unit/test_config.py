@@ -1,8 +1,10 @@
-"""real_services() finds the servers only when both answer."""
+"""The services are the ones the variables name: no fallback address, no probe."""
 
 from __future__ import annotations
 
 import socket
+
+import pytest
 
 from modelguard import config
 
@@ -22,31 +24,33 @@ def closed_port() -> int:
     return port
 
 
-def test_both_services_answering_are_found(monkeypatch):
-    kafka, kafka_port = listening_port()
-    mongo, mongo_port = listening_port()
-    with kafka, mongo:
-        monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{kafka_port}")
-        monkeypatch.setenv("MONGODB_URI", f"mongodb://127.0.0.1:{mongo_port}/x")
-        assert config.real_services() == (
-            f"127.0.0.1:{kafka_port}",
-            f"mongodb://127.0.0.1:{mongo_port}/x",
-        )
+def test_services_are_the_named_ones_without_a_probe(monkeypatch):
+    # Nothing listens on either port: naming them is the decision, not answering.
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("MONGODB_URI", f"mongodb://127.0.0.1:{closed_port()}/x")
+    servers, uri = config.real_services()
+    assert servers == config.kafka_servers() and uri == config.mongodb_uri()
 
 
-def test_one_missing_service_means_none(monkeypatch):
+def test_one_unnamed_service_means_none(monkeypatch):
     kafka, kafka_port = listening_port()
     with kafka:
         monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{kafka_port}")
-        monkeypatch.setenv("MONGODB_URI", f"mongodb://127.0.0.1:{closed_port()}/x")
+        monkeypatch.delenv("MONGODB_URI", raising=False)
         assert config.real_services() is None
 
 
-def test_the_defaults_are_the_ones_the_scripts_start(monkeypatch):
-    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
-    monkeypatch.delenv("MONGODB_URI", raising=False)
-    assert config.kafka_servers() == "127.0.0.1:9092"
-    assert config.mongodb_uri() == "mongodb://127.0.0.1:27017/modelguard"
+def test_nothing_falls_back_to_the_local_scripts_addresses(monkeypatch):
+    for variable in config.SERVICE_VARIABLES:
+        monkeypatch.setenv(variable, "   ")  # blank is as good as unset
+    assert config.kafka_servers() is None
+    assert config.kafka_sasl_servers() is None
+    assert config.mongodb_uri() is None
+    assert config.real_services() is None
+    with pytest.raises(config.ServiceNotNamed, match="MONGODB_URI is not set"):
+        config.require_named("MONGODB_URI")
+    with pytest.raises(config.ServiceNotNamed, match="MONGODB_URI is not set"):
+        config.require_database_uri()
 
 
 def test_addresses_are_split_once_for_every_service_check():

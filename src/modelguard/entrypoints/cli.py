@@ -12,6 +12,7 @@ import logging
 import sys
 
 from modelguard.config import BROKER_NAMES, POLICY_NAMES, SOAK_DEFAULTS, VARIANT_NAMES
+from modelguard.entrypoints.numbers import non_negative, positive, seconds, whole_number
 
 
 def _walkthrough(args: argparse.Namespace) -> int:
@@ -22,26 +23,21 @@ def _walkthrough(args: argparse.Namespace) -> int:
 
 
 def _scenarios(args: argparse.Namespace) -> int:
-    from modelguard.config import MissingDatabase
     from modelguard.lab.scenarios import run_variant
     from modelguard.views.tables import scenario_legend, scenario_table
 
     variants = VARIANT_NAMES if args.variant == "all" else (args.variant,)
-    try:
-        results = [
-            run_variant(
-                variant,
-                broker=args.broker,
-                events=args.events,
-                consumers=args.consumers,
-                policy=args.policy,
-                timeout_s=args.timeout,
-            )
-            for variant in variants
-        ]
-    except MissingDatabase as error:
-        print(f"modelguard scenarios: {error}", file=sys.stderr)
-        return 2
+    results = [
+        run_variant(
+            variant,
+            broker=args.broker,
+            events=args.events,
+            consumers=args.consumers,
+            policy=args.policy,
+            timeout_s=args.timeout,
+        )
+        for variant in variants
+    ]
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
     else:
@@ -75,11 +71,19 @@ def _replay_dlq(args: argparse.Namespace) -> int:
 
     from modelguard.bootstrap import open_broker
     from modelguard.config import dlq_topic
-    from modelguard.messaging.replay import error_class, plan_replay, replay_dead_letters
+    from modelguard.messaging.replay import (
+        ALREADY_PROCESSED,
+        error_class,
+        event_id_of,
+        plan_replay,
+        replay_dead_letters,
+        skip_reason,
+    )
 
+    processed = _processed_store("replay-dlq")
     with open_broker(args.broker) as bus:
         if args.dry_run:
-            plan = plan_replay(bus, args.topic, only=args.only)
+            plan = plan_replay(bus, args.topic, only=args.only, processed=processed)
             if args.json:
                 print(json.dumps(plan.to_json(), indent=2))
                 return 0
@@ -88,20 +92,58 @@ def _replay_dlq(args: argparse.Namespace) -> int:
                 print(f"  {count:>6}  {error} -> {topic}")
             for error, count in plan.skip.most_common():
                 print(f"  {count:>6}  {error} skipped (not in --only)")
+            if plan.already_processed:
+                print(f"  {len(plan.already_processed):>6}  skipped ({ALREADY_PROCESSED}: "
+                      f"{', '.join(plan.already_processed)})")  # fmt: skip
             return 0
         skipped: Counter[str] = Counter()
+        already: list[str] = []
+
+        def count_skip(record) -> None:
+            if skip_reason(record, args.only, _done_for(record, processed)) == ALREADY_PROCESSED:
+                already.append(event_id_of(record) or "")
+            else:
+                skipped.update([error_class(record)])
+
         # The first poll on Kafka includes joining the group: wait longer than that for it.
         count = replay_dead_letters(
             bus, args.topic, group=args.group, idle_timeout_s=10.0, only=args.only,
-            on_skip=lambda record: skipped.update([error_class(record)]),
+            on_skip=count_skip, processed=processed,
         )  # fmt: skip
     if args.json:
-        print(json.dumps({"replayed": count, "skipped": dict(skipped)}, indent=2))
+        print(json.dumps({"replayed": count, "skipped": dict(skipped),
+                          "skipped_already_processed": already}, indent=2))  # fmt: skip
         return 0
     print(f"replayed {count} record(s) from {dlq_topic(args.topic)}")
     for error, number in skipped.most_common():
         print(f"skipped {number} {error} record(s), committed for group {args.group!r}")
+    if already:
+        print(f"skipped {len(already)} record(s) {ALREADY_PROCESSED} ({', '.join(already)}), "
+              f"committed for group {args.group!r}")  # fmt: skip
     return 0
+
+
+def _processed_store(command: str):
+    """The lookup in the processed-events store of the database MONGODB_URI names, or
+    None (and a note saying so) when none is named: mongomock would claim nothing is."""
+    from modelguard import db
+    from modelguard.config import mongodb_uri
+    from modelguard.messaging.replay import processed_lookup
+
+    if mongodb_uri() is None:
+        print(f"modelguard {command}: MONGODB_URI is not set, so dead letters whose event "
+              "was processed later cannot be told apart", file=sys.stderr)  # fmt: skip
+        return None
+    return processed_lookup(db.connect())
+
+
+def _done_for(record, processed) -> set[str]:
+    from modelguard.messaging.replay import event_id_of
+
+    event_id = event_id_of(record)
+    if processed is None or event_id is None:
+        return set()
+    return processed([event_id])
 
 
 def _dlq_inspect(args: argparse.Namespace) -> int:
@@ -118,14 +160,17 @@ def _dlq_inspect(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
+        from modelguard.messaging.replay import processed_lookup
+
         with open_broker("memory") as bus:
-            flood_dead_letters(bus, events=args.events, topic=args.topic)
-            summary = inspect_dlq(bus, args.topic)
+            flood = flood_dead_letters(bus, events=args.events, topic=args.topic)
+            summary = inspect_dlq(bus, args.topic, processed=processed_lookup(flood.database))
     else:
         from modelguard.bootstrap import open_broker
 
+        processed = _processed_store("dlq inspect")
         with open_broker(args.broker) as bus:
-            summary = inspect_dlq(bus, args.topic)
+            summary = inspect_dlq(bus, args.topic, processed=processed)
     print(json.dumps(summary.to_json(), indent=2) if args.json else dlq_report(summary))
     return 0
 
@@ -164,10 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("scenarios", help="run the four scenarios for a worker variant")
     run.add_argument("--variant", choices=(*VARIANT_NAMES, "all"), default="fixed")
     run.add_argument("--broker", choices=BROKER_NAMES, default="memory")
-    run.add_argument("--events", type=_positive, default=50, help="events in the larger scenarios")
-    run.add_argument("--consumers", type=_positive, default=3, help="consumers in one group")
+    run.add_argument("--events", type=positive, default=50, help="events in the larger scenarios")
+    run.add_argument("--consumers", type=positive, default=3, help="consumers in one group")
     run.add_argument("--policy", choices=POLICY_NAMES, default="seed")
-    run.add_argument("--timeout", type=float, default=120.0, help="seconds per scenario")
+    run.add_argument("--timeout", type=seconds(), default=120.0, help="seconds per scenario")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.set_defaults(run=_scenarios)
 
@@ -181,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--broker", choices=BROKER_NAMES, default="memory")
     replay.add_argument("--topic", default="purchases")
     replay.add_argument("--group", default="dlq-replayer")
-    replay.add_argument("--events", type=_positive, default=20)
+    replay.add_argument("--events", type=positive, default=20)
     replay.add_argument(
         "--only",
         action="append",
@@ -209,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--topic", required=True, help="the worker's topic, or a .dlq topic")
     inspect.add_argument("--broker", choices=BROKER_NAMES, default="memory")
     inspect.add_argument(
-        "--events", type=_positive, default=20, help="events the buggy worker gets on memory"
+        "--events", type=positive, default=20, help="events the buggy worker gets on memory"
     )
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
     inspect.set_defaults(run=_dlq_inspect)
@@ -232,11 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
         "refuses the two that need real services.",
     )
     soak.add_argument("--broker", choices=BROKER_NAMES, default="memory")
-    soak.add_argument("--records", type=_positive, default=SOAK_DEFAULTS["records"])
-    soak.add_argument("--seed", type=int, default=SOAK_DEFAULTS["seed"], help="names the drill")
+    soak.add_argument("--records", type=positive, default=SOAK_DEFAULTS["records"])
+    soak.add_argument(
+        "--seed", type=whole_number(), default=SOAK_DEFAULTS["seed"], help="names the drill"
+    )
     soak.add_argument(
         "--kills",
-        type=_non_negative,
+        type=non_negative,
         default=SOAK_DEFAULTS["kills"],
         help="worker deaths to inject",
     )
@@ -249,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="replay the DLQ once the cause is gone")  # fmt: skip
     soak.add_argument(
         "--zombies",
-        type=_non_negative,
+        type=non_negative,
         default=0,
         help="on kafka: instead of the soak, freeze a worker mid-record past its session "
         "timeout this many times, and count what the group does about it",
@@ -258,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     soak.set_defaults(run=_soak)
 
     bench = commands.add_parser("bench", help="what the fix costs, what the bug costs")
-    bench.add_argument("--events", type=_positive, default=2000)
+    bench.add_argument("--events", type=positive, default=2000)
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(run=_bench)
 
@@ -266,20 +313,6 @@ def build_parser() -> argparse.ArgumentParser:
         "lint", help="check model registration and dynamic loads: lint [--format json] PATH..."
     )
     return parser
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -293,7 +326,14 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.CRITICAL,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return args.run(args)
+    from modelguard.config import ServiceNotNamed
+
+    try:
+        return args.run(args)
+    except ServiceNotNamed as error:  # --broker kafka (or worker processes) with nothing named
+        command = " ".join(filter(None, (args.command, getattr(args, "dlq_command", None))))
+        print(f"modelguard {command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

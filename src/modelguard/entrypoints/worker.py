@@ -29,6 +29,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from modelguard.config import POLICY_NAMES, VARIANT_NAMES
+from modelguard.entrypoints import numbers
 
 if TYPE_CHECKING:
     from modelguard.lab.faults import FaultPlan
@@ -54,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--metrics-port",
-        type=int,
+        type=numbers.port,
         metavar="N",
         help="serve Prometheus metrics at http://HOST:N/metrics (0: any free port)",
     )
@@ -67,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--idle-exit",
-        type=float,
+        type=numbers.seconds(),
         metavar="SECONDS",
         help="exit 0 after this long without a record to handle",
     )
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the worker until SIGTERM (or --idle-exit); the process's exit status."""
     from modelguard import db
     from modelguard.bootstrap import worker_from_env, worker_metrics
-    from modelguard.config import MissingDatabase
+    from modelguard.config import ServiceNotNamed
     from modelguard.messaging.policy import POLICIES
     from modelguard.messaging.port import AuthenticationFailedError, BrokerError
     from modelguard.ops.worker_runtime import WorkerProcess, serve_metrics
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     _show_info_logs()
     try:
         broker, worker = worker_from_env(args.variant, faults=args.faults)
-    except MissingDatabase as error:
+    except ServiceNotNamed as error:  # no Kafka or no database named: nothing to guess
         print(f"modelguard worker: {error}", file=sys.stderr)
         return 2
     metrics = worker_metrics(worker)

@@ -9,6 +9,7 @@ platform plumbing and must not depend on how models were registered.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from pymongo import ASCENDING
@@ -37,3 +38,13 @@ class IdempotencyGuard:
         except DuplicateKeyError:
             return False
         return True
+
+
+def processed_among(collection: Collection, event_ids: Iterable[str]) -> set[str]:
+    """Which of `event_ids` the store records as applied. It only reads: a report on a
+    dead letter topic must not create the index the guard would, or write anything."""
+    wanted = sorted(set(event_ids))
+    if not wanted:
+        return set()
+    found = collection.find({"event_id": {"$in": wanted}}, {"event_id": 1, "_id": 0})
+    return {document["event_id"] for document in found}

@@ -8,6 +8,11 @@ and, when an error's notes carry the model registry's diagnosis, which model fil
 twice and how. Records without those headers (written by someone else) are counted
 under ``UNKNOWN`` rather than dropped.
 
+It also says how many dead letters are stale: their event was applied later, by a
+worker that got it again after the one that dead-lettered it died before committing
+its batch. That is read from the processed-events store the idempotency guard writes,
+when the caller gives a lookup in it; without one the count is unknown, never 0.
+
 The records come from `Broker.scan`, which joins no consumer group: inspecting a DLQ
 never moves the offsets of the worker's group or of a replayer.
 """
@@ -22,6 +27,7 @@ from modelguard.config import dlq_topic
 from modelguard.messaging.consumer import Headers
 from modelguard.messaging.failure import read_notes
 from modelguard.messaging.port import Broker, Record
+from modelguard.messaging.replay import ProcessedLookup, event_id_of
 from modelguard.registry.errors import double_run_in
 
 UNKNOWN = "(unknown)"
@@ -69,12 +75,17 @@ class DlqSummary:
     messages: Counter[str] = field(default_factory=Counter)
     attempts: Counter[int] = field(default_factory=Counter)
     double_runs: list[DoubleRuns] = field(default_factory=list)
+    # Event ids of dead letters whose event was processed later; None: not looked up.
+    already_processed: list[str] | None = None
 
     def to_json(self) -> dict:
         earliest, latest = self.first_failure_ms or (None, None)
+        stale = self.already_processed
         return {
             "topic": self.topic,
             "records": self.records,
+            "already_processed": None if stale is None else len(stale),
+            "already_processed_events": stale,
             "error_classes": dict(self.error_classes.most_common()),
             "first_failure_ms": {"earliest": earliest, "latest": latest},
             "origins": [
@@ -90,19 +101,32 @@ class DlqSummary:
         }
 
 
-def inspect_dlq(bus: Broker, topic: str, *, timeout_s: float = 30.0) -> DlqSummary:
-    """The summary of `topic`'s DLQ (see `dlq_of`), read without any consumer group."""
+def inspect_dlq(
+    bus: Broker,
+    topic: str,
+    *,
+    processed: ProcessedLookup | None = None,
+    timeout_s: float = 30.0,
+) -> DlqSummary:
+    """The summary of `topic`'s DLQ (see `dlq_of`), read without any consumer group;
+    with `processed`, it names the dead letters whose event was processed later."""
     name = dlq_of(topic)
-    return summarize(name, bus.scan(name, timeout_s=timeout_s))
+    return summarize(name, bus.scan(name, timeout_s=timeout_s), processed=processed)
 
 
-def summarize(topic: str, records: Iterable[Record]) -> DlqSummary:
+def summarize(
+    topic: str, records: Iterable[Record], *, processed: ProcessedLookup | None = None
+) -> DlqSummary:
     summary = DlqSummary(topic)
+    event_ids: list[str] = []
     origins: defaultdict[tuple[str, int], list[int]] = defaultdict(list)
     runs: dict[tuple[str, str], DoubleRuns] = {}
     first_failures: list[int] = []
     for record in records:
         summary.records += 1
+        event_id = event_id_of(record)
+        if event_id is not None:
+            event_ids.append(event_id)
         summary.error_classes[_text(record, Headers.ERROR_CLASS)] += 1
         summary.messages[_text(record, Headers.ERROR_MESSAGE)] += 1
         attempt = _number(record, Headers.ATTEMPT)
@@ -127,6 +151,10 @@ def summarize(topic: str, records: Iterable[Record]) -> DlqSummary:
         summary.first_failure_ms = (min(first_failures), max(first_failures))
     summary.origins = {key: sorted(offsets) for key, offsets in sorted(origins.items())}
     summary.double_runs = sorted(runs.values(), key=lambda r: -r.records)
+    if processed is not None:
+        done = processed(event_ids)
+        # One per dead letter, in DLQ order: an event dead-lettered twice counts twice.
+        summary.already_processed = [event_id for event_id in event_ids if event_id in done]
     return summary
 
 

@@ -16,6 +16,7 @@ def dlq_report(summary: DlqSummary) -> str:
     lines += [
         f"  {name:<{width}}  {count:>6}" for name, count in summary.error_classes.most_common()
     ]
+    lines += ["", already_processed_line(summary)]
     if summary.first_failure_ms is not None:
         earliest, latest = summary.first_failure_ms
         lines += [
@@ -47,6 +48,20 @@ def dlq_report(summary: DlqSummary) -> str:
             f"{', '.join(repr(m) for m in list(runs.again_modules)[:3])}",
         ]
     return "\n".join(lines)
+
+
+def already_processed_line(summary: DlqSummary) -> str:
+    """How many dead letters are stale: their event succeeded later, so not failures."""
+    stale = summary.already_processed
+    if stale is None:
+        return "already processed: unknown (the processed-events store was not read)"
+    if not stale:
+        return "already processed: 0"
+    shown = ", ".join(stale[:MOST_COMMON]) + (", ..." if len(stale) > MOST_COMMON else "")
+    return (
+        f"already processed: {len(stale)} ({shown}): dead-lettered, then applied by a "
+        "later delivery; not failures, and a replay skips them"
+    )
 
 
 def offset_ranges(offsets: list[int]) -> str:

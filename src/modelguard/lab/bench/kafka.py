@@ -3,9 +3,9 @@ database limit they are read against.
 
 It decides:
 
-- when it is measured: only when a broker answers and a shared MongoDB-wire server
-  is named by MONGODB_URI (worker processes never share a mongomock); otherwise the
-  rates are null and the note says why;
+- when it is measured: only when KAFKA_BOOTSTRAP_SERVERS names a broker that answers
+  and a shared MongoDB-wire server is named by MONGODB_URI (worker processes never
+  share a mongomock); otherwise the rates are null and the note says why;
 - the setup: a 4-partition topic, and a clock that starts only once the consumer
   group is stable with every worker in it; the events are then sent in one go and
   the clock stops when the last is allocated;
@@ -36,6 +36,8 @@ def kafka_throughput(
     reason. A `limit` dict, if given, receives the database limit measured in this run."""
     rates: dict[str, float | None] = {str(n): None for n in workers}
     servers = kafka_servers()
+    if servers is None:
+        return rates, "KAFKA_BOOTSTRAP_SERVERS is not set, so there is no broker to measure"
     if not answers_any(servers):
         return rates, f"no Kafka broker answers at {servers}"
     try:

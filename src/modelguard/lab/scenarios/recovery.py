@@ -26,7 +26,13 @@ from modelguard.lab.seed import purchases, seed_academy
 from modelguard.messaging.drivers.memory import MemoryBroker
 from modelguard.messaging.events import PurchaseCreated, parse_event
 from modelguard.messaging.port import Broker
-from modelguard.messaging.replay import error_class, plan_replay, replay_dead_letters, selected
+from modelguard.messaging.replay import (
+    error_class,
+    plan_replay,
+    processed_lookup,
+    replay_dead_letters,
+    selected,
+)
 
 
 @dataclass
@@ -83,7 +89,9 @@ def flood_and_replay(
         flood = _flood(executor, world, topic, group, batch, consumers, deadline)
         flooded = flood.result
         if dry_run:
-            plan = plan_replay(world.bus, topic, only=only)
+            plan = plan_replay(
+                world.bus, topic, only=only, processed=processed_lookup(world.database)
+            )
             return {
                 "events": events,
                 "dead_lettered_before": flooded.dead_lettered,
@@ -91,6 +99,7 @@ def flood_and_replay(
                 "dry_run": True,
                 "would_replay": plan.replayed,
                 "would_skip": dict(plan.skip),
+                "would_skip_already_processed": plan.already_processed,
             }
         # The events the replay will put back, which the fixed worker must then settle.
         chosen = [parse_event(r.value).event_id

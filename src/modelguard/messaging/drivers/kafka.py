@@ -9,8 +9,9 @@ It decides:
 - translation: kafka-python's records, metadata and errors become the port's Record,
   RecordMetadata, CommitFailedError and BrokerError;
 - configuration: bootstrap servers, security settings and the members' session
-  timeout come from arguments or from ``KAFKA_*`` variables (``from_env``); passwords
-  never appear in logs or repr;
+  timeout come from arguments or from ``KAFKA_*`` variables (``from_env``); without
+  ``KAFKA_BOOTSTRAP_SERVERS`` there is no broker to use, never a default address;
+  passwords never appear in logs or repr;
 - laziness: nothing connects at import or construction; the first ``create_topic``
   creates the admin client, ``producer()`` and ``consumer()`` create theirs;
 - scans: a consumer without a group, assigned every partition of the topic and sought
@@ -36,6 +37,7 @@ import kafka
 import kafka.errors
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
+from modelguard.config import ServiceNotNamed
 from modelguard.messaging.drivers.kafka_logins import watching_logins
 from modelguard.messaging.port import (
     AuthenticationFailedError,
@@ -49,8 +51,6 @@ from modelguard.messaging.port import (
 )
 
 log = logging.getLogger(__name__)
-
-DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
 
 PRODUCER_SETTINGS: Mapping[str, Any] = {"acks": "all", "linger_ms": 5}
 
@@ -98,7 +98,7 @@ class KafkaBroker(Broker):
 
     def __init__(
         self,
-        bootstrap_servers: str = DEFAULT_BOOTSTRAP_SERVERS,
+        bootstrap_servers: str,
         *,
         timeout_s: float = 30.0,
         replication_factor: int = -1,
@@ -122,10 +122,13 @@ class KafkaBroker(Broker):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> KafkaBroker:
-        """A broker from KAFKA_BOOTSTRAP_SERVERS and the security variables that are set."""
+        """A broker from KAFKA_BOOTSTRAP_SERVERS and the security variables that are set;
+        ServiceNotNamed when KAFKA_BOOTSTRAP_SERVERS is not."""
         env = os.environ if environ is None else environ
         settings = {setting: env[var] for var, setting in ENVIRONMENT.items() if env.get(var)}
-        servers = env.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP_SERVERS
+        servers = (env.get("KAFKA_BOOTSTRAP_SERVERS") or "").strip()
+        if not servers:
+            raise ServiceNotNamed("KAFKA_BOOTSTRAP_SERVERS")
         merged: dict[str, Any] = {**settings, **options}
         return cls(servers, **merged)
 
