@@ -45,7 +45,7 @@ Names are resolved through the file's imports (``import modelguard as mg``,
 A registry instance is any name assigned from a ``ModelRegistry()`` call.
 """
 
-from modelguard.lint.findings import RULES, Finding, Suppressed
+from modelguard.lint.findings import DEFAULT, OPT_IN, RULES, Finding, Suppressed
 from modelguard.lint.project import (
     Report,
     check_paths,
@@ -56,6 +56,8 @@ from modelguard.lint.project import (
 )
 
 __all__ = [
+    "DEFAULT",
+    "OPT_IN",
     "RULES",
     "Finding",
     "Report",

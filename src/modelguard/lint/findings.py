@@ -1,9 +1,15 @@
-"""What a finding is, the rules' codes, and how a ``# noqa`` comment excuses one.
+"""What a finding is, the rules' codes, which of them a default run reports, and
+how a ``# noqa`` comment excuses one.
+
+A default run reports what runs module code again on a call or retry path, and
+the model-code mistakes; MG006 and MG007 describe code that runs nothing again
+per event, so they are opt-in (``--select MG006,MG007`` or ``--select ALL``).
 
 ``# noqa: MG001`` (or ``# noqa: MG001,MG002``; a reason may follow) on the line
 a finding is reported on suppresses those codes only. A bare ``# noqa``
 suppresses nothing, so every exception names what it excuses; the text after
 the codes is kept as the reason, so a report can show what was excused and why.
+``MG002`` also excuses ``MG007``: both are the same load, judged by who calls it.
 """
 
 from __future__ import annotations
@@ -21,7 +27,12 @@ RULES = {
     "MG004": "guard checks one name and registers another",
     "MG005": "call inside a function to a helper that runs module code again",
     "MG006": "cached dynamic import inside a function (hidden dependency, first-call cost)",
+    "MG007": "module code run again in a function no call or retry path reaches",
 }
+OPT_IN = frozenset({"MG006", "MG007"})
+DEFAULT = frozenset(RULES) - OPT_IN
+# A noqa for the first code excuses the second too: one load, judged by its callers.
+EXCUSED_ALSO = {"MG007": "MG002"}
 
 _NOQA = re.compile(r"#\s*noqa\s*:\s*([A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
 

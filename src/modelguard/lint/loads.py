@@ -12,7 +12,8 @@ goes around that cache:
 - ``runpy.run_path`` and ``runpy.run_module`` run it in a fresh namespace and
   cache nothing;
 - ``exec``/``eval`` of compiled source (``compile(...)``, or text read from a
-  file) runs that code;
+  file; text read from ``sys.stdin`` is the user's input, not a module) runs
+  that code;
 - ``import_module``/``__import__`` in a function that also deletes from
   ``sys.modules`` imports afresh each time.
 
@@ -264,6 +265,8 @@ def _code_origin(node: ast.expr, imported: dict[str, str], scope: Scope) -> str 
             where = _shown(node.args[1]) if len(node.args) >= 2 else "its source"
             return f"compiled from {where}"
         if isinstance(node.func, ast.Attribute) and node.func.attr in _READS:
+            if dotted(node.func.value, imported) == "sys.stdin":
+                return None  # typed or piped in by the user: input, not a module's code
             return f"read by `{ast.unparse(node.func)}()`"
     if isinstance(node, ast.Name):
         return scope.compiled.get(node.id)
