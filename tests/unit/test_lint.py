@@ -396,3 +396,74 @@ def test_the_cached_driver_lookup_is_the_milder_code_not_mg002():
 
     assert report.findings == []
     assert [s.finding.code for s in report.suppressed] == ["MG006"]
+
+
+def test_mg001_with_overwrite_true_says_what_happens_and_its_guard_drops_the_overwrite():
+    source = 'from modelguard import registry\nR = registry.model("R", S, overwrite=True)\n'
+
+    [finding] = lint.check_source(source)
+
+    assert finding.code == "MG001"
+    assert "raises OverwriteModelError" not in finding.message
+    assert "raises nothing: it compiles the model again and replaces it" in finding.message
+    assert "(write `registry.models.get('R') or registry.model('R', S)`)" in finding.message
+
+
+def test_mg001_without_overwrite_still_names_the_error():
+    source = 'from modelguard import registry\nR = registry.model("R", S, overwrite=False)\n'
+
+    [finding] = lint.check_source(source)
+
+    assert "a second run of this module raises OverwriteModelError" in finding.message
+    assert "(write `registry.models.get('R') or registry.model('R', S)`)" in finding.message
+
+
+def test_a_load_two_calls_below_a_handler_is_on_its_path():
+    source = (
+        "import importlib\n"
+        "import services\n"
+        "class Worker:\n"
+        "    def handle(self, event, attempt=1):\n"
+        "        return self._service()\n"
+        "    def _service(self):\n"
+        "        return self._reload()\n"
+        "    def _reload(self):\n"
+        "        return importlib.reload(services)\n"
+    )
+
+    [mg005, mg002] = sorted(lint.check_source(source), key=lambda f: f.code, reverse=True)
+
+    assert (mg005.code, mg005.line) == ("MG005", 7)
+    assert "reached from Worker.handle(), a handler: it takes `event`" in mg005.message
+    assert (mg002.code, mg002.line) == ("MG002", 9)
+    assert "on every call or retry of _reload() (reached from Worker.handle()" in mg002.message
+
+
+def test_the_same_load_with_no_handler_above_it_is_not_a_default_finding():
+    source = (
+        "import importlib\n"
+        "import services\n"
+        "class Command:\n"
+        "    def handle(self, *args, **options):\n"
+        "        return self._reload()\n"
+        "    def _reload(self):\n"
+        "        return importlib.reload(services)\n"
+    )
+
+    assert codes_at(source, select=None) == []
+    assert codes_at(source) == [("MG007", 7)]
+
+
+def test_a_call_the_lint_cannot_tell_is_not_followed_but_a_typed_attribute_is():
+    loader = "import runpy\nclass Build:\n    def load(self, p):\n        return runpy.run_path(p)\n"
+    guessed = "def handle(event, build):\n    return build.load(event)\n"
+    typed = (
+        "class Worker:\n"
+        "    def __init__(self):\n"
+        "        self.build = Build()\n"
+        "    def handle(self, event):\n"
+        "        return self.build.load(event)\n"
+    )
+
+    assert codes_at(loader + guessed) == [("MG007", 4)]
+    assert codes_at(loader + typed) == [("MG002", 4), ("MG005", 9)]
