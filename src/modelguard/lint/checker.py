@@ -128,20 +128,11 @@ class Checker(ast.NodeVisitor):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         }
         self.top_classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
-        callable_classes = {**self.aliases, **{c: f"{self.module}.{c}" for c in self.top_classes}}
-        self.attribute_classes = {  # class name -> self.attr -> class it holds
-            node.name: _attribute_classes(node, callable_classes)
-            for node in tree.body
-            if isinstance(node, ast.ClassDef)
-        }
-        self.registries = {  # names bound to a ModelRegistry() anywhere in the file
-            target.id
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call)
-            if self.qualname(node.value.func).rsplit(".", 1)[-1] == "ModelRegistry"
-            for target in getattr(node, "targets", [getattr(node, "target", None)])
-            if isinstance(target, ast.Name)
-        }
+        self.tree = tree
+        self.class_nodes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+        # Both need a walk of their own, and most files never ask: made on first use.
+        self._attribute_classes: dict[str, dict[str, str]] = {}
+        self._registries: set[str] | None = None
         self.documents = set(_DOCUMENT_BASES)  # grows with document classes seen in this file
         self.scopes: list[Scope] = []
         # enclosing classes, innermost last, with how many functions enclose each
@@ -157,6 +148,28 @@ class Checker(ast.NodeVisitor):
 
     def qualname(self, node: ast.expr) -> str:
         return dotted(node, self.aliases)
+
+    @property
+    def registries(self) -> set[str]:
+        """Names bound to a ModelRegistry() anywhere in the file."""
+        if self._registries is None:
+            self._registries = {
+                target.id
+                for node in ast.walk(self.tree)
+                if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call)
+                if self.qualname(node.value.func).rsplit(".", 1)[-1] == "ModelRegistry"
+                for target in getattr(node, "targets", [getattr(node, "target", None)])
+                if isinstance(target, ast.Name)
+            }
+        return self._registries
+
+    def attribute_classes(self, owner: str) -> dict[str, str]:
+        """self.attr -> the class it holds, for a top-level class of this file."""
+        if owner not in self._attribute_classes:
+            node = self.class_nodes.get(owner)
+            known = {**self.aliases, **{c: f"{self.module}.{c}" for c in self.top_classes}}
+            self._attribute_classes[owner] = _attribute_classes(node, known) if node else {}
+        return self._attribute_classes[owner]
 
     def is_model_call(self, node: ast.expr) -> bool:
         if not isinstance(node, ast.Call):
@@ -293,7 +306,7 @@ class Checker(ast.NodeVisitor):
             isinstance(base, ast.Attribute)
             and isinstance(base.value, ast.Name)
             and base.value.id == scope.self_name
-            and (held := self.attribute_classes.get(owner, {}).get(base.attr))
+            and (held := self.attribute_classes(owner).get(base.attr))
         ):
             return (f"{held}.{func.attr}",)
         if isinstance(base, ast.Call) and (cls := self.class_named(base.func, scope)):

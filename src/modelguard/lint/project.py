@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from modelguard.lint.checker import Checker, FunctionInfo, PendingLoad
 from modelguard.lint.findings import DEFAULT, EXCUSED_ALSO, Finding, Suppressed, suppressions
 from modelguard.lint.paths import reached
+from modelguard.lint.prefilter import called_names, calls_any, needs_rules
 
 _SKIP_DIRS = {"build", "dist", "venv", "__pycache__", "node_modules"}
 
@@ -36,8 +37,9 @@ class Report:
 class _Parsed:
     path: str
     source: str
-    checker: Checker | None  # None when the file did not parse
+    checker: Checker | None  # None when the file did not parse, or was not walked
     findings: list[Finding]
+    walked: bool = True  # False: it parses, and its text holds nothing a rule needs (yet)
 
 
 def iter_python_files(paths: Iterable[str]) -> Iterator[str]:
@@ -51,7 +53,8 @@ def iter_python_files(paths: Iterable[str]) -> Iterator[str]:
             yield from (os.path.join(root, name) for name in sorted(files) if name.endswith(".py"))
 
 
-def _parse(source: str, path: str) -> _Parsed:
+def _parse(source: str, path: str, walk: bool = True) -> _Parsed:
+    """The file parsed, and walked by the per-file rules unless `walk` is False."""
     try:
         tree = ast.parse(source, filename=path)
     except (SyntaxError, ValueError) as error:  # ValueError: null bytes in the source
@@ -60,6 +63,8 @@ def _parse(source: str, path: str) -> _Parsed:
         return _Parsed(
             path, source, None, [Finding(path, line, col, "MG000", f"cannot parse: {message}")]
         )
+    if not walk:
+        return _Parsed(path, source, None, [], walked=False)
     # Split only where Python ends lines; str.splitlines also splits on form feeds.
     checker = Checker(tree, path, re.split(r"\r\n?|\n", source))
     checker.visit(tree)
@@ -168,8 +173,25 @@ def _split(parsed: Iterable[_Parsed], select: Collection[str] | None) -> Report:
 
 
 def _join(parsed: list[_Parsed]) -> list[_Parsed]:
+    _walk_callers(parsed)
     _judge_loads(parsed)
     return parsed
+
+
+def _walk_callers(parsed: list[_Parsed]) -> None:
+    """Walk the files left aside that call, by name, toward a load; until none is left."""
+    while True:
+        functions, edges = _graph(parsed)
+        loading = {p.function for each in parsed if each.checker for p in each.checker.loads}
+        waiting = [i for i, each in enumerate(parsed) if not each.walked]
+        if not loading or not waiting:
+            return
+        calls = calls_any(called_names(loading, edges))
+        found = [i for i in waiting if calls.search(parsed[i].source)]
+        if not found:
+            return
+        for i in found:
+            parsed[i] = _parse(parsed[i].source, parsed[i].path)
 
 
 def lint_source(
@@ -192,6 +214,7 @@ def lint_paths(
     does not exist is an MG000 finding, and the other paths are still checked.
     """
     instead = {os.path.realpath(path): text for path, text in (sources or {}).items()}
+    codes = DEFAULT if select is None else select
     parsed: list[_Parsed] = []
     for path in iter_python_files(paths):
         if os.path.realpath(path) in instead:
@@ -209,7 +232,7 @@ def lint_paths(
                 _Parsed(path, "", None, [Finding(path, 1, 1, "MG000", f"cannot read: {error}")])
             )
             continue
-        parsed.append(_parse(source, path))
+        parsed.append(_parse(source, path, walk=needs_rules(source, path, codes)))
     return _split(_join(parsed), select)
 
 
