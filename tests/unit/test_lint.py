@@ -467,3 +467,38 @@ def test_a_call_the_lint_cannot_tell_is_not_followed_but_a_typed_attribute_is():
 
     assert codes_at(loader + guessed) == [("MG007", 4)]
     assert codes_at(loader + typed) == [("MG002", 4), ("MG005", 9)]
+
+
+@pytest.mark.parametrize("select", [None, set(lint.RULES)], ids=["default", "all"])
+def test_walking_only_the_files_the_text_calls_for_loses_no_finding(monkeypatch, select):
+    """The text pre-filter is a shortcut, not a rule: walking every file finds the same."""
+    from modelguard.lint import project
+
+    paths = [str(CORPUS), str(SRC), str(Path(__file__).parents[2] / "notebooks" / "exercise")]
+    quick = lint.lint_paths(paths, select=select)
+    monkeypatch.setattr(project, "needs_rules", lambda source, path, codes: True)
+    everything = lint.lint_paths(paths, select=select)
+
+    assert quick == everything
+    assert quick.findings  # the corpus holds true cases, so the comparison means something
+
+
+def test_a_handler_whose_file_spells_no_load_is_walked_because_it_calls_toward_one(tmp_path):
+    (tmp_path / "helpers.py").write_text(
+        "import importlib\nimport services\ndef refresh():\n    importlib.reload(services)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "middle.py").write_text(
+        "from helpers import refresh\ndef prepare():\n    refresh()\n", encoding="utf-8"
+    )
+    (tmp_path / "worker.py").write_text(
+        "from middle import prepare\ndef handle(event):\n    prepare()\n", encoding="utf-8"
+    )
+
+    findings = lint.check_paths([str(tmp_path)])
+
+    assert [(Path(f.path).name, f.code) for f in findings] == [
+        ("helpers.py", "MG002"),
+        ("middle.py", "MG005"),
+    ]
+    assert "reached from handle(), a handler: it takes `event`" in findings[1].message

@@ -12,7 +12,9 @@ with the names the lint can tell it calls; the project pass
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from modelguard.lint.findings import Finding
 from modelguard.lint.loads import KNOWN, Load, Scope, classify, scope_of, stored_at_startup
@@ -372,3 +374,34 @@ class Checker(ast.NodeVisitor):
         self.scopes.pop()
 
     visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = visit_function
+
+    # ast.NodeVisitor's own walk is most of the time on a large file; this one
+    # dispatches from a table and skips leaves no rule visits (names, constants,
+    # load/store markers).
+    def visit(self, node: ast.AST) -> None:
+        visitor = _VISITORS.get(type(node))
+        if visitor is None:
+            self.generic_visit(node)
+        else:
+            visitor(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST) and type(item) not in _LEAVES:
+                        self.visit(item)
+            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
+                self.visit(value)
+
+
+_LEAVES = {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, *ast.operator.__subclasses__()}
+_VISITORS: dict[type[ast.AST], Callable[[Checker, Any], None]] = {
+    ast.BoolOp: Checker.visit_BoolOp,
+    ast.Call: Checker.visit_Call,
+    ast.ClassDef: Checker.visit_ClassDef,
+    ast.FunctionDef: Checker.visit_function,
+    ast.AsyncFunctionDef: Checker.visit_function,
+    ast.Lambda: Checker.visit_function,
+}

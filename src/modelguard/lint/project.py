@@ -13,6 +13,8 @@ followed; a method called on an object of unknown type is not matched by name.
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import os
 import re
 import tokenize
@@ -156,11 +158,10 @@ def _split(parsed: Iterable[_Parsed], select: Collection[str] | None) -> Report:
     codes = DEFAULT if select is None else select
     report = Report()
     for each in parsed:
-        # tokenizing is the slowest step; a file without the word has no noqa to find
-        excused = suppressions(each.source) if "noqa" in each.source else {}
-        for finding in sorted(each.findings):
-            if finding.code not in codes and finding.code != "MG000":
-                continue
+        kept = sorted(f for f in each.findings if f.code in codes or f.code == "MG000")
+        # tokenizing is slow: only a file with something to excuse, and the word, needs it
+        excused = suppressions(each.source) if kept and "noqa" in each.source else {}
+        for finding in kept:
             reasons = excused.get(finding.line, {})
             code = next(
                 (c for c in (finding.code, EXCUSED_ALSO.get(finding.code)) if c in reasons), None
@@ -213,7 +214,28 @@ def lint_paths(
     means the default ones (`modelguard.lint.findings.DEFAULT`). A path that
     does not exist is an MG000 finding, and the other paths are still checked.
     """
-    instead = {os.path.realpath(path): text for path, text in (sources or {}).items()}
+    with _collector_paused():
+        return _lint_paths(paths, sources or {}, select)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Parsing makes objects by the million and frees almost none, so the cycle
+    collector's passes (over every tree still held) find nothing and cost up to
+    a third of the run; reference counting still frees what is dropped."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _lint_paths(
+    paths: Iterable[str], sources: Mapping[str, str], select: Collection[str] | None
+) -> Report:
+    instead = {os.path.realpath(path): text for path, text in sources.items()}
     codes = DEFAULT if select is None else select
     parsed: list[_Parsed] = []
     for path in iter_python_files(paths):
