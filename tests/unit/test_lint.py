@@ -62,9 +62,7 @@ def test_each_corpus_file_yields_exactly_the_findings_it_declares(path, corpus_f
 
 
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda path: path.name)
-def test_a_default_run_yields_the_declared_findings_minus_the_opt_in_codes(
-    path, default_findings
-):
+def test_a_default_run_yields_the_declared_findings_minus_the_opt_in_codes(path, default_findings):
     expected = [(code, line) for code, line in expected_findings(path) if code not in lint.OPT_IN]
     assert sorted(default_findings[path.name]) == expected
 
@@ -455,7 +453,9 @@ def test_the_same_load_with_no_handler_above_it_is_not_a_default_finding():
 
 
 def test_a_call_the_lint_cannot_tell_is_not_followed_but_a_typed_attribute_is():
-    loader = "import runpy\nclass Build:\n    def load(self, p):\n        return runpy.run_path(p)\n"
+    loader = (
+        "import runpy\nclass Build:\n    def load(self, p):\n        return runpy.run_path(p)\n"
+    )
     guessed = "def handle(event, build):\n    return build.load(event)\n"
     typed = (
         "class Worker:\n"
