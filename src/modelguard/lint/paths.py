@@ -6,13 +6,15 @@ on a *call or retry path* when one of these holds, and the lint checks nothing
 else:
 
 1. **It takes a unit of work.** One of its parameters (``self``/``cls`` aside)
-   is named in ``WORK_PARAMETERS`` (``event``, ``message``, ``msg``, ``record``,
-   ``payload``, ``delivery``, ``batch``, ``request``, ``attempt`` and their
-   plurals), or is annotated with a class whose name ends in ``Event``,
-   ``Message``, ``Record`` or ``Request``.
-2. **It is retried.** A decorator's name contains ``retry`` (tenacity's
-   ``@retry``, ``@fresh_service_on_retry``), or is backoff's ``on_exception``
-   or ``on_predicate``.
+   is named in ``WORK_PARAMETERS`` (``event``, ``evt``, ``message``, ``msg``,
+   ``record``, ``payload``, ``delivery``, ``batch``, ``request``, ``attempt``
+   and their plurals), or is annotated with a class whose name ends in
+   ``Event``, ``Message``, ``Record`` or ``Request``.
+2. **It is retried, or run per message.** A decorator's name contains
+   ``retry`` (tenacity's ``@retry``, ``@fresh_service_on_retry``), or is
+   backoff's ``on_exception`` or ``on_predicate``; or the decorator registers a
+   task queue's task: its last name is ``task``, ``shared_task``,
+   ``periodic_task`` or ``actor`` (``@app.task``, dramatiq's ``@actor``).
 3. **It is reached from one.** A function on a path calls it, and the lint can
    tell what is called: a function of the same module or one imported by name,
    ``self.method()`` and ``cls.method()`` in the same class, ``Class.method()``
@@ -41,6 +43,7 @@ WORK_PARAMETERS = frozenset(
     {
         "event",
         "events",
+        "evt",
         "message",
         "messages",
         "msg",
@@ -56,6 +59,8 @@ WORK_PARAMETERS = frozenset(
 )
 _WORK_TYPES = ("Event", "Message", "Record", "Request")
 _RETRY_DECORATORS = {"backoff.on_exception", "backoff.on_predicate"}
+# A task queue runs a function registered under one of these once per message.
+_TASK_DECORATORS = {"task", "shared_task", "periodic_task", "actor"}
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
@@ -67,6 +72,8 @@ def entry_reason(node: Function, is_method: bool, imported: dict[str, str]) -> s
         name = dotted(called, imported)
         if name in _RETRY_DECORATORS or "retry" in name.rsplit(".", 1)[-1].lower():
             return f"a retry path: decorated with @{name}"
+        if name.rsplit(".", 1)[-1] in _TASK_DECORATORS:
+            return f"a task: decorated with @{name}, it runs once per message"
     params = [*node.args.posonlyargs, *node.args.args]
     if is_method and params:
         params = params[1:]

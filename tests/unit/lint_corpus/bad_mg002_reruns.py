@@ -1,4 +1,4 @@
-# expect: MG002@25 MG002@30 MG002@37 MG002@42 MG002@43 MG002@48 MG002@50 MG002@51 MG002@56 MG002@61 MG002@66 MG002@69 MG002@78 MG002@87
+# expect: MG002@25 MG002@30 MG002@37 MG002@42 MG002@43 MG002@48 MG002@50 MG002@51 MG002@56 MG002@61 MG002@66 MG002@69 MG002@78 MG002@87 MG002@100 MG002@104
 """Loads that run a file's code again on a call or retry path: every event and retry pays.
 
 Each function here starts a path by its parameters or decorators, the rule in
@@ -85,3 +85,20 @@ class Consumer:
     @fresh_service_on_retry
     def deliver(self, item):
         return importlib.reload(services)  # retried: the decorator's name says so
+
+
+class App:
+    def task(self, function):
+        return function
+
+
+app = App()
+
+
+@app.task
+def rebuild_report(report_id):
+    return runpy.run_path("reports/build.py")  # a task runs once per message
+
+
+def on_delivery(evt):
+    return importlib.reload(services)
