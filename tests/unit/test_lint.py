@@ -502,3 +502,17 @@ def test_a_handler_whose_file_spells_no_load_is_walked_because_it_calls_toward_o
         ("middle.py", "MG005"),
     ]
     assert "reached from handle(), a handler: it takes `event`" in findings[1].message
+
+
+def test_a_static_handler_keeps_its_first_parameter_as_the_unit_of_work():
+    source = (
+        "import importlib\nimport services\n"
+        "class Worker:\n"
+        "    @staticmethod\n"
+        "    def handle(event):\n"
+        "        return importlib.reload(services)\n"
+        "    def run(event):\n"  # a plain method: `event` is its self
+        "        return importlib.reload(services)\n"
+    )
+
+    assert codes_at(source) == [("MG002", 6), ("MG007", 8)]

@@ -20,14 +20,14 @@ import tokenize
 from dataclasses import dataclass
 
 RULES = {
-    "MG000": "file cannot be read or parsed",
+    "MG000": "path missing, or file cannot be read or parsed",
     "MG001": "model registered at import time without the guard",
-    "MG002": "module code run again inside a function (reload, load by path, runpy, exec)",
+    "MG002": "module code run again on a call or retry path (reload, load by path, runpy, exec)",
     "MG003": "mongoengine document defined inside a function",
     "MG004": "guard checks one name and registers another",
-    "MG005": "call inside a function to a helper that runs module code again",
-    "MG006": "cached dynamic import inside a function (hidden dependency, first-call cost)",
-    "MG007": "module code run again in a function no call or retry path reaches",
+    "MG005": "call on a call or retry path to a helper that runs module code again",
+    "MG006": "(opt-in) cached dynamic import inside a function: hidden dependency",
+    "MG007": "(opt-in) module code run again in a function no call or retry path reaches",
 }
 OPT_IN = frozenset({"MG006", "MG007"})
 DEFAULT = frozenset(RULES) - OPT_IN

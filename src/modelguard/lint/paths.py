@@ -75,8 +75,12 @@ def entry_reason(node: Function, is_method: bool, imported: dict[str, str]) -> s
         if name.rsplit(".", 1)[-1] in _TASK_DECORATORS:
             return f"a task: decorated with @{name}, it runs once per message"
     params = [*node.args.posonlyargs, *node.args.args]
-    if is_method and params:
-        params = params[1:]
+    static = any(
+        isinstance(d, ast.Name) and d.id == "staticmethod"
+        for d in getattr(node, "decorator_list", [])
+    )
+    if is_method and params and not static:
+        params = params[1:]  # self or cls
     for param in [*params, *node.args.kwonlyargs]:
         if param.arg in WORK_PARAMETERS:
             return f"a handler: it takes `{param.arg}`"
