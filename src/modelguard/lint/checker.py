@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from modelguard.lint.calls import Resolver, Site
 from modelguard.lint.findings import Finding
 from modelguard.lint.loads import KNOWN, Load, Scope, classify, scope_of, stored_at_startup
-from modelguard.lint.names import aliases, dotted, module_of, root_name
+from modelguard.lint.names import aliases, dotted, module_of
 from modelguard.lint.paths import entry_reason
 
 _MODEL_FUNCS = {"modelguard.model", "modelguard.registry.model"}
@@ -83,58 +84,14 @@ def _without_overwrite(call: ast.Call) -> str:
     return ast.unparse(ast.Call(func=call.func, args=call.args, keywords=keywords))
 
 
-def _attribute_classes(cls: ast.ClassDef, resolve: dict[str, str]) -> dict[str, str]:
-    """self.attr -> the class it holds, for attributes a class only sets from one class.
-
-    `resolve` maps a name the file can call to the class it is (top-level
-    classes of the file, and imported names). An attribute set from anything
-    else, or from two classes, is left out: the lint cannot tell its type.
-    """
-    seen: dict[str, set[str | None]] = {}
-    for method in cls.body:
-        if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef) or not method.args.args:
-            continue
-        self_name = method.args.args[0].arg
-        for node in ast.walk(method):
-            if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
-                continue
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                if not (
-                    isinstance(target, ast.Attribute)
-                    and isinstance(target.value, ast.Name)
-                    and target.value.id == self_name
-                ):
-                    continue
-                value = node.value
-                holds = None
-                if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
-                    holds = resolve.get(value.func.id)
-                seen.setdefault(target.attr, set()).add(holds)
-    known: dict[str, str] = {}
-    for attr, classes in seen.items():
-        only = next(iter(classes))
-        if len(classes) == 1 and only is not None:
-            known[attr] = only
-    return known
-
-
 class Checker(ast.NodeVisitor):
     def __init__(self, tree: ast.Module, path: str, lines: list[str]) -> None:
         self.path, self.lines = path, lines
         self.module, package = module_of(path)
         self.aliases = aliases(tree, package, _KNOWN)
-        self.top_functions = {
-            node.name
-            for node in tree.body
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        }
-        self.top_classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+        self.resolver = Resolver(tree, self.module, self.aliases)
         self.tree = tree
-        self.class_nodes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
-        # Both need a walk of their own, and most files never ask: made on first use.
-        self._attribute_classes: dict[str, dict[str, str]] = {}
-        self._registries: set[str] | None = None
+        self._registries: set[str] | None = None  # a walk of its own, made on first use
         self.documents = set(_DOCUMENT_BASES)  # grows with document classes seen in this file
         self.scopes: list[Scope] = []
         # enclosing classes, innermost last, with how many functions enclose each
@@ -164,14 +121,6 @@ class Checker(ast.NodeVisitor):
                 if isinstance(target, ast.Name)
             }
         return self._registries
-
-    def attribute_classes(self, owner: str) -> dict[str, str]:
-        """self.attr -> the class it holds, for a top-level class of this file."""
-        if owner not in self._attribute_classes:
-            node = self.class_nodes.get(owner)
-            known = {**self.aliases, **{c: f"{self.module}.{c}" for c in self.top_classes}}
-            self._attribute_classes[owner] = _attribute_classes(node, known) if node else {}
-        return self._attribute_classes[owner]
 
     def is_model_call(self, node: ast.expr) -> bool:
         if not isinstance(node, ast.Call):
@@ -271,54 +220,11 @@ class Checker(ast.NodeVisitor):
                     "import at module level, or once in a start-up function that keeps the result",
                 )
         if load is None:
-            targets = self.call_targets(node, scope)
+            owner = self.owner[-1] if self.owner else ""
+            here = Site(self.qualnames[-1], owner, self.nested[-1])
+            targets = self.resolver.targets(node, scope, here)
             if targets:
                 self.calls.append(Call(node, targets, self.qualnames[-1], exempt))
-
-    def class_named(self, node: ast.expr, scope: Scope) -> str | None:
-        """The qualified class a name stands for, if the file defines or imports it."""
-        if not isinstance(node, ast.Name) or node.id in scope.local_names:
-            return None
-        if node.id in self.top_classes:
-            return f"{self.module}.{node.id}"
-        return self.aliases.get(node.id)
-
-    def call_targets(self, node: ast.Call, scope: Scope) -> tuple[str, ...]:
-        """What this call calls, when the lint can tell (`modelguard.lint.paths`, rule 3)."""
-        func = node.func
-        if isinstance(func, ast.Name):
-            if func.id in self.nested[-1]:
-                return (f"{self.qualnames[-1]}.{func.id}",)
-            if func.id in scope.local_names:
-                return ()
-            if func.id in self.top_functions:
-                return (f"{self.module}.{func.id}",)
-            if func.id in self.top_classes:
-                return (f"{self.module}.{func.id}.__init__",)
-            if func.id in self.aliases:  # a function, or a class whose __init__ runs
-                target = self.aliases[func.id]
-                return (target, f"{target}.__init__")
-            return ()
-        if not isinstance(func, ast.Attribute):
-            return ()
-        base, owner = func.value, self.owner[-1] if self.owner else ""
-        if isinstance(base, ast.Name) and base.id == scope.self_name and owner:
-            return (f"{self.module}.{owner}.{func.attr}",)
-        if (
-            isinstance(base, ast.Attribute)
-            and isinstance(base.value, ast.Name)
-            and base.value.id == scope.self_name
-            and (held := self.attribute_classes(owner).get(base.attr))
-        ):
-            return (f"{held}.{func.attr}",)
-        if isinstance(base, ast.Call) and (cls := self.class_named(base.func, scope)):
-            return (f"{cls}.{func.attr}",)
-        if isinstance(base, ast.Name) and base.id in self.top_classes:
-            return (f"{self.module}.{base.id}.{func.attr}",)
-        root = root_name(func)
-        if root is not None and root in self.aliases and root not in scope.local_names:
-            return (self.qualname(func),)  # module.function, through the file's imports
-        return ()
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if any(self.qualname(base) in self.documents for base in node.bases):
