@@ -1,7 +1,8 @@
 """modelguard lint: the rules against a corpus of snippets, and the command line around them.
 
-Each file in lint_corpus/ opens with the findings it must produce, e.g.
-``# expect: MG001@9 MG002@17`` or ``# expect: nothing``. The corpus files are
+Each file in lint_corpus/ opens with the findings it must produce with every
+code selected, e.g. ``# expect: MG001@9 MG002@17`` or ``# expect: nothing``; a
+default run must produce the same minus the opt-in codes. The corpus files are
 only parsed, never imported.
 """
 
@@ -33,22 +34,42 @@ def expected_findings(path: Path) -> list[tuple[str, int]]:
     return sorted((code, int(line)) for code, line in re.findall(r"(MG\d{3})@(\d+)", header))
 
 
-def codes_at(source: str) -> list[tuple[str, int]]:
-    return [(finding.code, finding.line) for finding in lint.check_source(source)]
+def codes_at(source: str, select=lint.RULES) -> list[tuple[str, int]]:
+    return [(finding.code, finding.line) for finding in lint.check_source(source, select=select)]
+
+
+def _by_file(select) -> dict[str, list[tuple[str, int]]]:
+    """The whole corpus linted at once, as MG005 follows calls from file to file."""
+    findings: dict[str, list[tuple[str, int]]] = {path.name: [] for path in CORPUS_FILES}
+    for finding in lint.check_paths([str(CORPUS)], select=select):
+        findings[Path(finding.path).name].append((finding.code, finding.line))
+    return findings
 
 
 @pytest.fixture(scope="module")
 def corpus_findings():
-    """The whole corpus linted at once, as MG005 follows calls from file to file."""
-    findings: dict[str, list[tuple[str, int]]] = {path.name: [] for path in CORPUS_FILES}
-    for finding in lint.check_paths([str(CORPUS)]):
-        findings[Path(finding.path).name].append((finding.code, finding.line))
-    return findings
+    return _by_file(set(lint.RULES))
+
+
+@pytest.fixture(scope="module")
+def default_findings():
+    return _by_file(None)
 
 
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda path: path.name)
 def test_each_corpus_file_yields_exactly_the_findings_it_declares(path, corpus_findings):
     assert sorted(corpus_findings[path.name]) == expected_findings(path)
+
+
+@pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda path: path.name)
+def test_a_default_run_yields_the_declared_findings_minus_the_opt_in_codes(path, default_findings):
+    expected = [(code, line) for code, line in expected_findings(path) if code not in lint.OPT_IN]
+    assert sorted(default_findings[path.name]) == expected
+
+
+def test_the_opt_in_codes_are_the_cached_import_and_the_load_no_path_reaches():
+    assert lint.OPT_IN == {"MG006", "MG007"}
+    assert lint.DEFAULT == set(lint.RULES) - lint.OPT_IN
 
 
 @pytest.mark.parametrize("code", sorted(set(lint.RULES) - {"MG000"}))
@@ -140,10 +161,28 @@ def test_main_exits_0_and_prints_nothing_on_clean_files(capsys):
 
 def test_main_exits_2_on_usage_errors(capsys, tmp_path):
     assert lint.main([]) == 2
-    assert lint.main([str(tmp_path / "missing.py")]) == 2
     assert lint.main(["--select", "MG999", str(tmp_path)]) == 2
+    assert lint.main(["--select", ",", str(tmp_path)]) == 2
     assert lint.main(["--format", "xml", str(tmp_path)]) == 2
-    assert "missing.py" in capsys.readouterr().err
+    assert "unknown code(s): MG999" in capsys.readouterr().err
+
+
+def test_a_missing_path_is_a_finding_and_the_other_paths_are_still_checked(capsys, tmp_path):
+    missing = tmp_path / "missing.py"
+    bad = CORPUS / "bad_mg001_plain.py"
+
+    code = lint.main([str(missing), str(bad), str(tmp_path / "gone")])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert f"{missing}:1:1: MG000 no such file or directory; nothing was checked" in lines
+    assert f"{tmp_path / 'gone'}:1:1: MG000 no such file or directory; nothing was checked" in lines
+    assert any(line.startswith(f"{bad}:9:8: MG001 ") for line in lines)
+
+
+def test_a_missing_path_alone_fails_the_run_even_when_other_codes_are_selected(capsys, tmp_path):
+    assert lint.main(["--select", "MG003", str(tmp_path / "missing.py")]) == 1
+    assert "MG000 no such file or directory" in capsys.readouterr().out
 
 
 def test_json_format_prints_a_list_of_findings_with_their_fields(capsys):
@@ -172,6 +211,16 @@ def test_select_reports_only_the_named_codes(capsys):
     assert lint.main(["--select", "MG001", path]) == 1
     assert [line.split()[1] for line in capsys.readouterr().out.splitlines()] == ["MG001"]
     assert lint.main(["--select", "mg002,MG003", path]) == 0
+
+
+def test_the_opt_in_codes_are_reported_only_when_selected(capsys):
+    path = str(CORPUS / "bad_mg006_cached_imports.py")
+
+    assert lint.main([path]) == 0
+    assert capsys.readouterr().out == ""
+    assert lint.main(["--select", "MG006", path]) == 1
+    assert {line.split()[1] for line in capsys.readouterr().out.splitlines()} == {"MG006"}
+    assert lint.main(["--select", "all", path]) == 1
 
 
 def test_a_noqa_comment_suppresses_only_the_codes_it_names():
@@ -215,7 +264,8 @@ def test_the_initialize_once_fix_is_not_reported():
 def test_a_cached_import_in_a_handler_is_mg006_and_says_nothing_runs_again():
     source = "import importlib\ndef handle(e):\n    return importlib.import_module('svc')\n"
 
-    [finding] = lint.check_source(source)
+    assert lint.check_source(source) == []  # opt-in
+    [finding] = lint.check_source(source, select={"MG006"})
 
     assert finding.code == "MG006"
     assert "returns the module cached in sys.modules" in finding.message
@@ -235,11 +285,12 @@ def test_exec_of_compiled_source_in_a_handler_is_mg002_naming_what_runs_again():
 
     assert (finding.code, finding.line) == ("MG002", 3)
     assert "exec() runs the code compiled from `path` again" in finding.message
+    assert "on every call or retry of handle() (a handler: it takes `event`)" in finding.message
 
 
 def test_each_rerun_message_says_what_runs_again():
     def message(body: str) -> str:
-        source = f"import importlib, runpy, sys\ndef handle(m, p):\n    {body}\n"
+        source = f"import importlib, runpy, sys\ndef handle(m, p, event):\n    {body}\n"
         [finding] = lint.check_source(source)
         assert finding.code == "MG002"
         return finding.message
@@ -251,10 +302,9 @@ def test_each_rerun_message_says_what_runs_again():
         "del sys.modules['x']; return importlib.import_module('x')"
     )
     deleted_other = "del sys.modules['y']\n    return importlib.import_module('x')"
-    assert [
-        f.code
-        for f in lint.check_source(f"import importlib, sys\ndef handle():\n    {deleted_other}\n")
-    ] == ["MG006"]
+    assert codes_at(f"import importlib, sys\ndef handle():\n    {deleted_other}\n") == [
+        ("MG006", 4)
+    ]
 
 
 def test_a_helper_in_another_module_is_followed_and_its_noqa_does_not_hide_callers(tmp_path):
@@ -280,6 +330,7 @@ def test_a_helper_in_another_module_is_followed_and_its_noqa_does_not_hide_calle
     assert (Path(finding.path).name, finding.line, finding.code) == ("worker.py", 3, "MG005")
     assert "calls load_build(), which runs module code again" in finding.message
     assert "exec_module() runs the file `path` again" in finding.message
+    assert "(a handler: it takes `event`)" in finding.message
     assert [s.finding.code for s in report.suppressed] == ["MG002"]
 
 
@@ -339,7 +390,129 @@ def test_without_its_noqa_the_reproduction_is_a_finding(tmp_path):
 
 def test_the_cached_driver_lookup_is_the_milder_code_not_mg002():
     drivers = SRC / "modelguard" / "messaging" / "drivers" / "__init__.py"
-    report = lint.lint_paths([str(drivers)])
+    report = lint.lint_paths([str(drivers)], select=lint.RULES)
 
     assert report.findings == []
     assert [s.finding.code for s in report.suppressed] == ["MG006"]
+
+
+def test_mg001_with_overwrite_true_says_what_happens_and_its_guard_drops_the_overwrite():
+    source = 'from modelguard import registry\nR = registry.model("R", S, overwrite=True)\n'
+
+    [finding] = lint.check_source(source)
+
+    assert finding.code == "MG001"
+    assert "raises OverwriteModelError" not in finding.message
+    assert "raises nothing: it compiles the model again and replaces it" in finding.message
+    assert "(write `registry.models.get('R') or registry.model('R', S)`)" in finding.message
+
+
+def test_mg001_without_overwrite_still_names_the_error():
+    source = 'from modelguard import registry\nR = registry.model("R", S, overwrite=False)\n'
+
+    [finding] = lint.check_source(source)
+
+    assert "a second run of this module raises OverwriteModelError" in finding.message
+    assert "(write `registry.models.get('R') or registry.model('R', S)`)" in finding.message
+
+
+def test_a_load_two_calls_below_a_handler_is_on_its_path():
+    source = (
+        "import importlib\n"
+        "import services\n"
+        "class Worker:\n"
+        "    def handle(self, event, attempt=1):\n"
+        "        return self._service()\n"
+        "    def _service(self):\n"
+        "        return self._reload()\n"
+        "    def _reload(self):\n"
+        "        return importlib.reload(services)\n"
+    )
+
+    [mg005, mg002] = sorted(lint.check_source(source), key=lambda f: f.code, reverse=True)
+
+    assert (mg005.code, mg005.line) == ("MG005", 7)
+    assert "reached from Worker.handle(), a handler: it takes `event`" in mg005.message
+    assert (mg002.code, mg002.line) == ("MG002", 9)
+    assert "on every call or retry of _reload() (reached from Worker.handle()" in mg002.message
+
+
+def test_the_same_load_with_no_handler_above_it_is_not_a_default_finding():
+    source = (
+        "import importlib\n"
+        "import services\n"
+        "class Command:\n"
+        "    def handle(self, *args, **options):\n"
+        "        return self._reload()\n"
+        "    def _reload(self):\n"
+        "        return importlib.reload(services)\n"
+    )
+
+    assert codes_at(source, select=None) == []
+    assert codes_at(source) == [("MG007", 7)]
+
+
+def test_a_call_the_lint_cannot_tell_is_not_followed_but_a_typed_attribute_is():
+    loader = (
+        "import runpy\nclass Build:\n    def load(self, p):\n        return runpy.run_path(p)\n"
+    )
+    guessed = "def handle(event, build):\n    return build.load(event)\n"
+    typed = (
+        "class Worker:\n"
+        "    def __init__(self):\n"
+        "        self.build = Build()\n"
+        "    def handle(self, event):\n"
+        "        return self.build.load(event)\n"
+    )
+
+    assert codes_at(loader + guessed) == [("MG007", 4)]
+    assert codes_at(loader + typed) == [("MG002", 4), ("MG005", 9)]
+
+
+@pytest.mark.parametrize("select", [None, set(lint.RULES)], ids=["default", "all"])
+def test_walking_only_the_files_the_text_calls_for_loses_no_finding(monkeypatch, select):
+    """The text pre-filter is a shortcut, not a rule: walking every file finds the same."""
+    from modelguard.lint import project
+
+    paths = [str(CORPUS), str(SRC), str(Path(__file__).parents[2] / "notebooks" / "exercise")]
+    quick = lint.lint_paths(paths, select=select)
+    monkeypatch.setattr(project, "needs_rules", lambda source, path, codes: True)
+    everything = lint.lint_paths(paths, select=select)
+
+    assert quick == everything
+    assert quick.findings  # the corpus holds true cases, so the comparison means something
+
+
+def test_a_handler_whose_file_spells_no_load_is_walked_because_it_calls_toward_one(tmp_path):
+    (tmp_path / "helpers.py").write_text(
+        "import importlib\nimport services\ndef refresh():\n    importlib.reload(services)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "middle.py").write_text(
+        "from helpers import refresh\ndef prepare():\n    refresh()\n", encoding="utf-8"
+    )
+    (tmp_path / "worker.py").write_text(
+        "from middle import prepare\ndef handle(event):\n    prepare()\n", encoding="utf-8"
+    )
+
+    findings = lint.check_paths([str(tmp_path)])
+
+    assert [(Path(f.path).name, f.code) for f in findings] == [
+        ("helpers.py", "MG002"),
+        ("middle.py", "MG005"),
+    ]
+    assert "reached from handle(), a handler: it takes `event`" in findings[1].message
+
+
+def test_a_static_handler_keeps_its_first_parameter_as_the_unit_of_work():
+    source = (
+        "import importlib\nimport services\n"
+        "class Worker:\n"
+        "    @staticmethod\n"
+        "    def handle(event):\n"
+        "        return importlib.reload(services)\n"
+        "    def run(event):\n"  # a plain method: `event` is its self
+        "        return importlib.reload(services)\n"
+    )
+
+    assert codes_at(source) == [("MG002", 6), ("MG007", 8)]

@@ -3,22 +3,24 @@
 Findings print one a line, ``path:line:col: CODE message``, like ruff; after
 them, every finding a ``# noqa`` excused prints as ``suppressed: ... -- reason``,
 so an exception stays in sight. The exit code is 0 when nothing is found, 1
-when anything is, 2 on a usage error. ``--format json`` prints the findings as
-a list.
+when anything is (a path that does not exist included: it is an MG000 finding,
+and the other paths are still checked), 2 on a usage error. ``--format json``
+prints the findings as a list. The default codes leave out the opt-in MG006 and
+MG007; ``--select`` names others, or ``ALL``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import asdict
 
 from modelguard.lint import (
+    DEFAULT,
+    OPT_IN,
     RULES,
     Finding,
-    Report,
     check_paths,
     check_source,
     iter_python_files,
@@ -26,6 +28,8 @@ from modelguard.lint import (
 )
 
 __all__ = [
+    "DEFAULT",
+    "OPT_IN",
     "RULES",
     "Finding",
     "check_paths",
@@ -38,19 +42,13 @@ __all__ = [
 
 def _codes(text: str) -> set[str]:
     codes = {code.strip().upper() for code in text.split(",") if code.strip()}
+    if "ALL" in codes:
+        return set(RULES)
     if unknown := codes - RULES.keys():
         raise argparse.ArgumentTypeError(f"unknown code(s): {', '.join(sorted(unknown))}")
-    return codes
-
-
-def _select(report: Report, codes: set[str] | None) -> Report:
     if not codes:
-        return report
-    # MG000 always shows: an unparsed file was not checked at all
-    return Report(
-        [f for f in report.findings if f.code in codes or f.code == "MG000"],
-        [s for s in report.suppressed if s.finding.code in codes],
-    )
+        raise argparse.ArgumentTypeError("no code given")
+    return codes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,15 +61,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--select", type=_codes, metavar="CODES", help="e.g. MG001,MG003")
+    parser.add_argument(
+        "--select",
+        type=_codes,
+        metavar="CODES",
+        help=f"e.g. MG001,MG003, or ALL; default: all but the opt-in {', '.join(sorted(OPT_IN))}",
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse exits 2 on bad usage and 0 after --help
         return int(exit_.code or 0)
-    if missing := [path for path in args.paths if not os.path.exists(path)]:
-        print(f"modelguard lint: no such file or directory: {', '.join(missing)}", file=sys.stderr)
-        return 2
-    report = _select(lint_paths(args.paths), args.select)
+    # a missing path is an MG000 finding among the others, and the rest is still checked
+    report = lint_paths(args.paths, select=args.select)
     if args.format == "json":
         print(json.dumps([asdict(finding) for finding in report.findings], indent=2))
     else:

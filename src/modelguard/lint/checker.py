@@ -1,20 +1,26 @@
-"""The per-file rules: MG001, MG003 and MG004 on model code, MG002 and MG006 on
-dynamic loads, and the facts MG005 needs from every file.
+"""The per-file rules: MG001, MG003 and MG004 on model code, MG006 on cached
+dynamic loads, and the facts the call-path rules need from every file.
 
-MG005 spans files, so a checked file also reports its *helpers* (functions whose
-own body runs module code again, however that line is suppressed) and its
-*calls* made inside functions, each with the names it may resolve to. The
-project pass (`modelguard.lint.project`) joins the two.
+Whether a load that runs module code again is MG002 (on a call or retry path)
+or the opt-in MG007 depends on who calls its function, possibly from another
+file. So a checked file reports its *functions* (with the reason one starts a
+path, if it does), its *loads*, and its *calls* made inside functions, each
+with the names the lint can tell it calls; the project pass
+(`modelguard.lint.project`) joins them.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from modelguard.lint.calls import Resolver, Site
 from modelguard.lint.findings import Finding
 from modelguard.lint.loads import KNOWN, Load, Scope, classify, scope_of, stored_at_startup
-from modelguard.lint.names import aliases, dotted, module_of, root_name
+from modelguard.lint.names import aliases, dotted, module_of
+from modelguard.lint.paths import entry_reason
 
 _MODEL_FUNCS = {"modelguard.model", "modelguard.registry.model"}
 _DOCUMENTS = ("Document", "DynamicDocument", "EmbeddedDocument", "DynamicEmbeddedDocument")
@@ -25,22 +31,31 @@ Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
 
 @dataclass(frozen=True)
-class Helper:
-    """A function whose own body runs module code again: calling it repeats that."""
+class FunctionInfo:
+    """A function or method, and whether it starts a call or retry path."""
 
     qualname: str  # module.function or module.Class.method
-    method: str | None  # the method's name, when it is one
+    shown: str  # function or Class.method, as messages name it
     path: str
+    entry: str | None  # why it starts a path (`modelguard.lint.paths`), if it does
+    parent: str | None  # qualname of the function it is defined in
+
+
+@dataclass(frozen=True)
+class PendingLoad:
+    """A load that runs module code again; its code waits for the call graph."""
+
+    function: str  # qualname of the function whose own body makes it
+    scope_name: str
     load: Load
 
 
 @dataclass(frozen=True)
 class Call:
-    """A call made inside a function, and what it may call."""
+    """A call made inside a function, and what the lint can tell it calls."""
 
     node: ast.Call
     targets: tuple[str, ...]  # qualified names it resolves to
-    method: str | None  # obj.NAME(...) on an object the lint cannot type
     caller: str  # qualified name of the calling function
     exempt: bool  # made by a start-up function that keeps the result
 
@@ -56,25 +71,27 @@ def _has_schema(call: ast.Call) -> bool:
     return len(positional) >= 2 or any(kw.arg == "schema" for kw in call.keywords)
 
 
+def _overwrites(call: ast.Call) -> bool:
+    return any(
+        kw.arg == "overwrite" and isinstance(kw.value, ast.Constant) and kw.value.value is True
+        for kw in call.keywords
+    )
+
+
+def _without_overwrite(call: ast.Call) -> str:
+    """The call as the guard should write it: an overwrite would defeat the guard's point."""
+    keywords = [kw for kw in call.keywords if kw.arg != "overwrite"]
+    return ast.unparse(ast.Call(func=call.func, args=call.args, keywords=keywords))
+
+
 class Checker(ast.NodeVisitor):
     def __init__(self, tree: ast.Module, path: str, lines: list[str]) -> None:
         self.path, self.lines = path, lines
         self.module, package = module_of(path)
         self.aliases = aliases(tree, package, _KNOWN)
-        self.top_functions = {
-            node.name
-            for node in tree.body
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        }
-        self.top_classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
-        self.registries = {  # names bound to a ModelRegistry() anywhere in the file
-            target.id
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call)
-            if self.qualname(node.value.func).rsplit(".", 1)[-1] == "ModelRegistry"
-            for target in getattr(node, "targets", [getattr(node, "target", None)])
-            if isinstance(target, ast.Name)
-        }
+        self.resolver = Resolver(tree, self.module, self.aliases)
+        self.tree = tree
+        self._registries: set[str] | None = None  # a walk of its own, made on first use
         self.documents = set(_DOCUMENT_BASES)  # grows with document classes seen in this file
         self.scopes: list[Scope] = []
         # enclosing classes, innermost last, with how many functions enclose each
@@ -83,11 +100,27 @@ class Checker(ast.NodeVisitor):
         self.owner: list[str] = []  # per enclosing function: its class if a method, else ""
         self.guarded: set[int] = set()  # ids of model calls on the right of a guard
         self.findings: list[Finding] = []
-        self.helpers: list[Helper] = []
+        self.functions: list[FunctionInfo] = []
+        self.loads: list[PendingLoad] = []
         self.calls: list[Call] = []
+        self.nested: list[set[str]] = []  # per enclosing function: names of defs in its body
 
     def qualname(self, node: ast.expr) -> str:
         return dotted(node, self.aliases)
+
+    @property
+    def registries(self) -> set[str]:
+        """Names bound to a ModelRegistry() anywhere in the file."""
+        if self._registries is None:
+            self._registries = {
+                target.id
+                for node in ast.walk(self.tree)
+                if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call)
+                if self.qualname(node.value.func).rsplit(".", 1)[-1] == "ModelRegistry"
+                for target in getattr(node, "targets", [getattr(node, "target", None)])
+                if isinstance(target, ast.Name)
+            }
+        return self._registries
 
     def is_model_call(self, node: ast.expr) -> bool:
         if not isinstance(node, ast.Call):
@@ -153,27 +186,27 @@ class Checker(ast.NodeVisitor):
         shown = ast.unparse(name) if name is not None else "NAME"
         owner = node.func.value if isinstance(node.func, ast.Attribute) else None
         get = f"{ast.unparse(owner)}.models.get" if owner is not None else "models.get"
+        guarded = f"`{get}({shown}) or {_without_overwrite(node)}`"
+        if _overwrites(node):
+            # overwrite=True trades the error for a silent replacement; say that, not the error
+            consequence = (
+                "with overwrite=True a second run of this module raises nothing: it compiles "
+                "the model again and replaces it, and code holding the old one keeps a stale model"
+            )
+        else:
+            consequence = "a second run of this module raises OverwriteModelError"
         self.report(
             node,
             "MG001",
-            f"model {shown} registered without the guard; a second run of this module "
-            f"raises OverwriteModelError (write `{get}({shown}) or {ast.unparse(node)}`)",
+            f"model {shown} registered without the guard; {consequence} (write {guarded})",
         )
 
     def check_in_function(self, node: ast.Call, scope: Scope) -> None:
         exempt = stored_at_startup(node, scope)
         load = classify(node, self.aliases, scope)
         if load is not None and not exempt:
-            if load.reruns:
-                self.report(
-                    node,
-                    "MG002",
-                    f"{load.what}, on every call or retry of {scope.name}(); "
-                    "load it once at start-up and reuse it",
-                )
-                if isinstance(scope.node, ast.FunctionDef | ast.AsyncFunctionDef):
-                    method = scope.name if self.owner[-1] else None
-                    self.helpers.append(Helper(self.qualnames[-1], method, self.path, load))
+            if load.reruns:  # MG002 or MG007, once the project knows who calls this function
+                self.loads.append(PendingLoad(self.qualnames[-1], scope.name, load))
             else:
                 where = (
                     f"start-up function {scope.name}() does not keep its result in state"
@@ -187,32 +220,11 @@ class Checker(ast.NodeVisitor):
                     "import at module level, or once in a start-up function that keeps the result",
                 )
         if load is None:
-            targets, method = self.call_targets(node, scope)
-            if targets or method:
-                self.calls.append(Call(node, targets, method, self.qualnames[-1], exempt))
-
-    def call_targets(self, node: ast.Call, scope: Scope) -> tuple[tuple[str, ...], str | None]:
-        func = node.func
-        root = root_name(func)
-        if root is None or root in scope.local_names and root != scope.self_name:
-            # a local object: only its method name is known
-            return ((), func.attr) if isinstance(func, ast.Attribute) else ((), None)
-        if isinstance(func, ast.Name):
-            if func.id in self.top_functions:
-                return (f"{self.module}.{func.id}",), None
-            if func.id in self.aliases:
-                return (self.aliases[func.id],), None
-            return (), None
-        if not isinstance(func, ast.Attribute):
-            return (), None
-        base = func.value
-        if isinstance(base, ast.Name) and base.id == scope.self_name and self.owner:
-            return (f"{self.module}.{self.owner[-1]}.{func.attr}",), None
-        if isinstance(base, ast.Name) and base.id in self.top_classes:
-            return (f"{self.module}.{base.id}.{func.attr}",), None
-        if root in self.aliases:
-            return (self.qualname(func),), None
-        return (), func.attr
+            owner = self.owner[-1] if self.owner else ""
+            here = Site(self.qualnames[-1], owner, self.nested[-1])
+            targets = self.resolver.targets(node, scope, here)
+            if targets:
+                self.calls.append(Call(node, targets, self.qualnames[-1], exempt))
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if any(self.qualname(base) in self.documents for base in node.bases):
@@ -248,13 +260,54 @@ class Checker(ast.NodeVisitor):
             qualname = f"{qualname}.{scope.name}"
         else:
             qualname = f"{self.qualnames[-1] if self.qualnames else self.module}.{scope.name}"
+        owner = self.classes[-1][0] if is_method else ""
+        shown = f"{owner}.{scope.name}" if owner else scope.name
+        parent = self.qualnames[-1] if self.qualnames else None
+        entry = entry_reason(node, is_method, self.aliases)
+        self.functions.append(FunctionInfo(qualname, shown, self.path, entry, parent))
+        body = node.body if isinstance(node.body, list) else [node.body]
         self.scopes.append(scope)
         self.qualnames.append(qualname)
-        self.owner.append(self.classes[-1][0] if is_method else "")
-        for child in node.body if isinstance(node.body, list) else [node.body]:
+        self.owner.append(owner)
+        self.nested.append(
+            {c.name for c in body if isinstance(c, ast.FunctionDef | ast.AsyncFunctionDef)}
+        )
+        for child in body:
             self.visit(child)
+        self.nested.pop()
         self.owner.pop()
         self.qualnames.pop()
         self.scopes.pop()
 
     visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = visit_function
+
+    # ast.NodeVisitor's own walk is most of the time on a large file; this one
+    # dispatches from a table and skips leaves no rule visits (names, constants,
+    # load/store markers).
+    def visit(self, node: ast.AST) -> None:
+        visitor = _VISITORS.get(type(node))
+        if visitor is None:
+            self.generic_visit(node)
+        else:
+            visitor(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST) and type(item) not in _LEAVES:
+                        self.visit(item)
+            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
+                self.visit(value)
+
+
+_LEAVES = {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, *ast.operator.__subclasses__()}
+_VISITORS: dict[type[ast.AST], Callable[[Checker, Any], None]] = {
+    ast.BoolOp: Checker.visit_BoolOp,
+    ast.Call: Checker.visit_Call,
+    ast.ClassDef: Checker.visit_ClassDef,
+    ast.FunctionDef: Checker.visit_function,
+    ast.AsyncFunctionDef: Checker.visit_function,
+    ast.Lambda: Checker.visit_function,
+}

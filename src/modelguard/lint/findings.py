@@ -1,9 +1,15 @@
-"""What a finding is, the rules' codes, and how a ``# noqa`` comment excuses one.
+"""What a finding is, the rules' codes, which of them a default run reports, and
+how a ``# noqa`` comment excuses one.
+
+A default run reports what runs module code again on a call or retry path, and
+the model-code mistakes; MG006 and MG007 describe code that runs nothing again
+per event, so they are opt-in (``--select MG006,MG007`` or ``--select ALL``).
 
 ``# noqa: MG001`` (or ``# noqa: MG001,MG002``; a reason may follow) on the line
 a finding is reported on suppresses those codes only. A bare ``# noqa``
 suppresses nothing, so every exception names what it excuses; the text after
 the codes is kept as the reason, so a report can show what was excused and why.
+``MG002`` also excuses ``MG007``: both are the same load, judged by who calls it.
 """
 
 from __future__ import annotations
@@ -14,14 +20,19 @@ import tokenize
 from dataclasses import dataclass
 
 RULES = {
-    "MG000": "file cannot be read or parsed",
+    "MG000": "path missing, or file cannot be read or parsed",
     "MG001": "model registered at import time without the guard",
-    "MG002": "module code run again inside a function (reload, load by path, runpy, exec)",
+    "MG002": "module code run again on a call or retry path (reload, load by path, runpy, exec)",
     "MG003": "mongoengine document defined inside a function",
     "MG004": "guard checks one name and registers another",
-    "MG005": "call inside a function to a helper that runs module code again",
-    "MG006": "cached dynamic import inside a function (hidden dependency, first-call cost)",
+    "MG005": "call on a call or retry path to a helper that runs module code again",
+    "MG006": "(opt-in) cached dynamic import inside a function: hidden dependency",
+    "MG007": "(opt-in) module code run again in a function no call or retry path reaches",
 }
+OPT_IN = frozenset({"MG006", "MG007"})
+DEFAULT = frozenset(RULES) - OPT_IN
+# A noqa for the first code excuses the second too: one load, judged by its callers.
+EXCUSED_ALSO = {"MG007": "MG002"}
 
 _NOQA = re.compile(r"#\s*noqa\s*:\s*([A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
 

@@ -12,7 +12,8 @@ goes around that cache:
 - ``runpy.run_path`` and ``runpy.run_module`` run it in a fresh namespace and
   cache nothing;
 - ``exec``/``eval`` of compiled source (``compile(...)``, or text read from a
-  file) runs that code;
+  file; text read from ``sys.stdin`` is the user's input, not a module) runs
+  that code;
 - ``import_module``/``__import__`` in a function that also deletes from
   ``sys.modules`` imports afresh each time.
 
@@ -59,6 +60,7 @@ _SOURCE_LOADERS = {"imp.load_source", "imp.load_module", "imp.load_package"}
 _READS = {"read", "read_text", "read_bytes"}
 # Names the rules resolve; a star import is assumed to bring these in.
 KNOWN = _RELOADS | _IMPORTS | _SOURCE_LOADERS | {"runpy.run_path", "runpy.run_module"}
+_CLASSIFIED = KNOWN | _EXECS
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class Scope:
     node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
     name: str
     self_name: str | None  # the first parameter of a method: self or cls
-    parents: dict[int, ast.AST] = field(default_factory=dict)
+    parents: dict[int, ast.AST] = field(default_factory=dict)  # start-up functions only
     local_names: set[str] = field(default_factory=set)
     declared_state: set[str] = field(default_factory=set)  # global / nonlocal names
     compiled: dict[str, str] = field(default_factory=dict)  # local name -> where its code came from
@@ -119,9 +121,11 @@ def scope_of(
     scope = Scope(node, name, self_name)
     all_args = [*params, *node.args.kwonlyargs, node.args.vararg, node.args.kwarg]
     scope.local_names = {arg.arg for arg in all_args if arg is not None}
+    keep_parents = scope.is_startup  # only the initialize-once test climbs to a statement
     for child in own_nodes(node):
-        for sub in ast.iter_child_nodes(child):
-            scope.parents[id(sub)] = child
+        if keep_parents:
+            for sub in ast.iter_child_nodes(child):
+                scope.parents[id(sub)] = child
         if isinstance(child, ast.Global | ast.Nonlocal):
             scope.declared_state.update(child.names)
         elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
@@ -153,9 +157,11 @@ def scope_of(
 def classify(call: ast.Call, imported: dict[str, str], scope: Scope) -> Load | None:
     """The dynamic load this call is, if it is one."""
     func = dotted(call.func, imported)
-    first = _shown(call.args[0]) if call.args else "..."
-    called = f"`{func}({_shown(call.args[0])[1:-1] if call.args else ''})`"
     method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    if func not in _CLASSIFIED and method not in ("exec_module", "load_module"):
+        return None  # most calls: decided before any text is made for a message
+    first = _shown(call.args[0]) if call.args else "..."
+    called = f"`{func}({first[1:-1] if call.args else ''})`"
     if func in _RELOADS:
         return Load(
             call, True, f"{func}() runs the code of {first} again, in the same module object"
@@ -264,6 +270,8 @@ def _code_origin(node: ast.expr, imported: dict[str, str], scope: Scope) -> str 
             where = _shown(node.args[1]) if len(node.args) >= 2 else "its source"
             return f"compiled from {where}"
         if isinstance(node.func, ast.Attribute) and node.func.attr in _READS:
+            if dotted(node.func.value, imported) == "sys.stdin":
+                return None  # typed or piped in by the user: input, not a module's code
             return f"read by `{ast.unparse(node.func)}()`"
     if isinstance(node, ast.Name):
         return scope.compiled.get(node.id)

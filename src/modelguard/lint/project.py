@@ -1,25 +1,30 @@
-"""Checking files together: the per-file rules, then MG005 across every file given.
+"""Checking files together: the per-file rules, then the call graph across every
+file given, which decides MG002, MG005 and MG007.
 
-MG005 looks one hop: a call inside a function to a function (anywhere in the
-checked paths) whose own body runs module code again. The helper's load is
-found whatever its own line says: a ``noqa`` there excuses that line, not the
-callers, so a call site is judged on its own line. Calls are resolved through
-the caller's imports (``from pkg.loading import load_build``, ``loading.load``),
-``self.method()`` within a class, and, for a method called on an object the
-lint cannot type, by the method's name.
+A load that runs module code again is MG002 when its function is on a call or
+retry path (the rule is in `modelguard.lint.paths`), else the opt-in MG007.
+MG005 is a call, made on such a path, to a function (anywhere in the checked
+paths) whose own body makes such a load. The helper's load is found whatever
+its own line says: a ``noqa`` there excuses that line, not the callers, so a
+call site is judged on its own line. Only calls the lint can tell are
+followed; a method called on an object of unknown type is not matched by name.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import os
 import re
 import tokenize
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from modelguard.lint.checker import Call, Checker, Helper
-from modelguard.lint.findings import Finding, Suppressed, suppressions
+from modelguard.lint.checker import Checker, FunctionInfo, PendingLoad
+from modelguard.lint.findings import DEFAULT, EXCUSED_ALSO, Finding, Suppressed, suppressions
+from modelguard.lint.paths import reached
+from modelguard.lint.prefilter import called_names, calls_any, needs_rules
 
 _SKIP_DIRS = {"build", "dist", "venv", "__pycache__", "node_modules"}
 
@@ -34,8 +39,9 @@ class Report:
 class _Parsed:
     path: str
     source: str
-    checker: Checker | None  # None when the file did not parse
+    checker: Checker | None  # None when the file did not parse, or was not walked
     findings: list[Finding]
+    walked: bool = True  # False: it parses, and its text holds nothing a rule needs (yet)
 
 
 def iter_python_files(paths: Iterable[str]) -> Iterator[str]:
@@ -49,7 +55,8 @@ def iter_python_files(paths: Iterable[str]) -> Iterator[str]:
             yield from (os.path.join(root, name) for name in sorted(files) if name.endswith(".py"))
 
 
-def _parse(source: str, path: str) -> _Parsed:
+def _parse(source: str, path: str, walk: bool = True) -> _Parsed:
+    """The file parsed, and walked by the per-file rules unless `walk` is False."""
     try:
         tree = ast.parse(source, filename=path)
     except (SyntaxError, ValueError) as error:  # ValueError: null bytes in the source
@@ -58,90 +65,186 @@ def _parse(source: str, path: str) -> _Parsed:
         return _Parsed(
             path, source, None, [Finding(path, line, col, "MG000", f"cannot parse: {message}")]
         )
+    if not walk:
+        return _Parsed(path, source, None, [], walked=False)
     # Split only where Python ends lines; str.splitlines also splits on form feeds.
     checker = Checker(tree, path, re.split(r"\r\n?|\n", source))
     checker.visit(tree)
     return _Parsed(path, source, checker, list(checker.findings))
 
 
-def _helper_calls(
-    parsed: _Parsed, by_name: dict[str, Helper], by_method: dict[str, list[Helper]]
-) -> None:
-    checker = parsed.checker
-    if checker is None:
-        return
-    for call in checker.calls:
-        helper = _resolve(call, by_name, by_method)
-        if helper is None or call.exempt:
-            continue
-        where = f"{helper.path}:{helper.load.call.lineno}"
-        name = helper.qualname.rsplit(".", 2 if helper.method else 1)[1:]
-        shown = ".".join(name)
-        matched = " (matched by method name)" if call.method and not call.targets else ""
-        finding = checker.finding(
-            call.node,
-            "MG005",
-            f"calls {shown}(){matched}, which runs module code again ({helper.load.what}, at "
-            f"{where}): every call or retry of this function repeats it; call it once at "
-            "start-up and reuse the result",
-        )
-        parsed.findings.append(finding)
-
-
-def _resolve(
-    call: Call, by_name: dict[str, Helper], by_method: dict[str, list[Helper]]
-) -> Helper | None:
-    for target in call.targets:
-        if target in by_name and target != call.caller:
-            return by_name[target]
-    if call.method:
-        candidates = [h for h in by_method.get(call.method, []) if h.qualname != call.caller]
-        if candidates:
-            return candidates[0]
-    return None
-
-
-def _split(parsed: Iterable[_Parsed], report: Report) -> Report:
+def _graph(parsed: list[_Parsed]) -> tuple[dict[str, FunctionInfo], dict[str, list[str]]]:
+    """Every function checked, and function -> what it calls or defines (not at start-up)."""
+    functions: dict[str, FunctionInfo] = {}
+    edges: dict[str, list[str]] = {}
     for each in parsed:
-        excused = suppressions(each.source)
-        for finding in sorted(each.findings):
+        if each.checker is None:
+            continue
+        for function in each.checker.functions:
+            functions.setdefault(function.qualname, function)
+            if function.parent:
+                edges.setdefault(function.parent, []).append(function.qualname)
+        for call in each.checker.calls:
+            if not call.exempt:  # the initialize-once fix does not extend a path
+                edges.setdefault(call.caller, []).extend(call.targets)
+    return functions, edges
+
+
+def _judge_loads(parsed: list[_Parsed]) -> None:
+    """MG002 for loads on a call or retry path, MG007 for the others; MG005 at the calls."""
+    functions, edges = _graph(parsed)
+    entries = {name: f.entry for name, f in functions.items() if f.entry}
+    on_path = reached(entries, edges)
+    helpers: dict[str, PendingLoad] = {}
+    for each in parsed:
+        for pending in each.checker.loads if each.checker else []:
+            helpers.setdefault(pending.function, pending)
+    for each in parsed:
+        checker = each.checker
+        if checker is None:
+            continue
+        for pending in checker.loads:
+            node, what = pending.load.call, pending.load.what
+            if pending.function in on_path:
+                entry, why = on_path[pending.function]
+                path = _path_text(pending.function, entry, why, functions)
+                message = f"{what}, on every call or retry of {pending.scope_name}() ({path}); "
+                each.findings.append(
+                    checker.finding(
+                        node, "MG002", message + "load it once at start-up and reuse it"
+                    )
+                )
+            else:
+                each.findings.append(
+                    checker.finding(
+                        node,
+                        "MG007",
+                        f"{what}, in {pending.scope_name}(), which no call or retry path "
+                        "in the checked files reaches; it runs when its caller decides",
+                    )
+                )
+        for call in checker.calls:
+            if call.exempt or call.caller not in on_path:
+                continue
+            target = next((t for t in call.targets if t in helpers and t != call.caller), None)
+            if target is None:
+                continue
+            helper, function = helpers[target], functions[target]
+            entry, why = on_path[call.caller]
+            where = f"{function.path}:{helper.load.call.lineno}"
+            each.findings.append(
+                checker.finding(
+                    call.node,
+                    "MG005",
+                    f"calls {function.shown}(), which runs module code again ({helper.load.what}, "
+                    f"at {where}), on every call or retry of this function "
+                    f"({_path_text(call.caller, entry, why, functions)}); "
+                    "call it once at start-up and reuse the result",
+                )
+            )
+
+
+def _path_text(function: str, entry: str, why: str, functions: dict[str, FunctionInfo]) -> str:
+    if function == entry:
+        return why
+    return f"reached from {functions[entry].shown}(), {why}"
+
+
+def _split(parsed: Iterable[_Parsed], select: Collection[str] | None) -> Report:
+    """Findings of the selected codes (the default ones when None), and what noqa excused.
+
+    MG000 is always kept: a file that was not read or parsed was not checked.
+    """
+    codes = DEFAULT if select is None else select
+    report = Report()
+    for each in parsed:
+        kept = sorted(f for f in each.findings if f.code in codes or f.code == "MG000")
+        # tokenizing is slow: only a file with something to excuse, and the word, needs it
+        excused = suppressions(each.source) if kept and "noqa" in each.source else {}
+        for finding in kept:
             reasons = excused.get(finding.line, {})
-            if finding.code in reasons and finding.code != "MG000":
-                report.suppressed.append(Suppressed(finding, reasons[finding.code]))
+            code = next(
+                (c for c in (finding.code, EXCUSED_ALSO.get(finding.code)) if c in reasons), None
+            )
+            if code is not None and finding.code != "MG000":
+                report.suppressed.append(Suppressed(finding, reasons[code]))
             else:
                 report.findings.append(finding)
     return report
 
 
 def _join(parsed: list[_Parsed]) -> list[_Parsed]:
-    helpers = [h for p in parsed if p.checker for h in p.checker.helpers]
-    by_name: dict[str, Helper] = {}
-    by_method: dict[str, list[Helper]] = {}
-    for helper in helpers:
-        by_name.setdefault(helper.qualname, helper)
-        if helper.method:
-            by_method.setdefault(helper.method, []).append(helper)
-    for each in parsed:
-        _helper_calls(each, by_name, by_method)
+    _walk_callers(parsed)
+    _judge_loads(parsed)
     return parsed
 
 
-def lint_source(source: str, path: str = "<string>") -> Report:
-    return _split(_join([_parse(source, path)]), Report())
+def _walk_callers(parsed: list[_Parsed]) -> None:
+    """Walk the files left aside that call, by name, toward a load; until none is left."""
+    while True:
+        functions, edges = _graph(parsed)
+        loading = {p.function for each in parsed if each.checker for p in each.checker.loads}
+        waiting = [i for i, each in enumerate(parsed) if not each.walked]
+        if not loading or not waiting:
+            return
+        calls = calls_any(called_names(loading, edges))
+        found = [i for i in waiting if calls.search(parsed[i].source)]
+        if not found:
+            return
+        for i in found:
+            parsed[i] = _parse(parsed[i].source, parsed[i].path)
 
 
-def lint_paths(paths: Iterable[str], sources: Mapping[str, str] | None = None) -> Report:
+def lint_source(
+    source: str, path: str = "<string>", select: Collection[str] | None = None
+) -> Report:
+    return _split(_join([_parse(source, path)]), select)
+
+
+def lint_paths(
+    paths: Iterable[str],
+    sources: Mapping[str, str] | None = None,
+    select: Collection[str] | None = None,
+) -> Report:
     """Every finding in the files under `paths`, and every finding a noqa excused.
 
     `sources` maps a file's path to text checked in place of what is on disk (an
     editor's unsaved buffer, or a file as it was before a fix), so the file is
-    still judged among the others.
+    still judged among the others. `select` names the codes to report; None
+    means the default ones (`modelguard.lint.findings.DEFAULT`). A path that
+    does not exist is an MG000 finding, and the other paths are still checked.
     """
-    instead = {os.path.realpath(path): text for path, text in (sources or {}).items()}
+    with _collector_paused():
+        return _lint_paths(paths, sources or {}, select)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Parsing makes objects by the million and frees almost none, so the cycle
+    collector's passes (over every tree still held) find nothing and cost up to
+    a third of the run; reference counting still frees what is dropped."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _lint_paths(
+    paths: Iterable[str], sources: Mapping[str, str], select: Collection[str] | None
+) -> Report:
+    instead = {os.path.realpath(path): text for path, text in sources.items()}
+    codes = DEFAULT if select is None else select
     parsed: list[_Parsed] = []
     for path in iter_python_files(paths):
         if os.path.realpath(path) in instead:
             parsed.append(_parse(instead[os.path.realpath(path)], path))
+            continue
+        if not os.path.lexists(path):
+            missing = Finding(path, 1, 1, "MG000", "no such file or directory; nothing was checked")
+            parsed.append(_Parsed(path, "", None, [missing]))
             continue
         try:
             with tokenize.open(path) as handle:  # honours PEP 263 encoding cookies
@@ -151,15 +254,17 @@ def lint_paths(paths: Iterable[str], sources: Mapping[str, str] | None = None) -
                 _Parsed(path, "", None, [Finding(path, 1, 1, "MG000", f"cannot read: {error}")])
             )
             continue
-        parsed.append(_parse(source, path))
-    return _split(_join(parsed), Report())
+        parsed.append(_parse(source, path, walk=needs_rules(source, path, codes)))
+    return _split(_join(parsed), select)
 
 
-def check_source(source: str, path: str = "<string>") -> list[Finding]:
+def check_source(
+    source: str, path: str = "<string>", select: Collection[str] | None = None
+) -> list[Finding]:
     """Every unsuppressed finding in one module's source, in order of position."""
-    return lint_source(source, path).findings
+    return lint_source(source, path, select).findings
 
 
-def check_paths(paths: Iterable[str]) -> list[Finding]:
+def check_paths(paths: Iterable[str], select: Collection[str] | None = None) -> list[Finding]:
     """Every unsuppressed finding in the files under `paths`, file by file."""
-    return lint_paths(paths).findings
+    return lint_paths(paths, select=select).findings
