@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
+import tempfile
+from pathlib import Path
 
 import pytest
 from audit import connections
@@ -12,24 +15,42 @@ from modelguard import ModelRegistry, Schema, db
 from modelguard.config import SERVICE_VARIABLES
 
 _names = itertools.count()
+UNIT_TESTS = Path(__file__).resolve().parent
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _embedded_only(tmp_path_factory):
-    """Unit tests never reach a real server, even where CI exports one's address, and
-    every connection to a service's port is counted: here, and in any Python process a
-    test starts (the count's log and hook go to children through the environment).
-
-    Session-scoped, so it is in force before any module-scoped fixture runs.
-    """
-    log = tmp_path_factory.mktemp("audit") / "connections.log"
+@functools.cache
+def _audit_log() -> Path:
+    """The file every connection to a service's port is counted in, by this process's
+    audit hook (installed once: hooks cannot be removed) and by any Python process a
+    unit test starts."""
+    log = Path(tempfile.mkdtemp(prefix="modelguard-audit-")) / "connections.log"
     connections.install(log)
+    return log
+
+
+@pytest.fixture(scope="session")
+def _embedded_only() -> Path:
+    return _audit_log()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Unit tests never reach a real server, even where CI exports one's address.
+
+    The variables are taken away around each unit test's whole run, set-up and
+    teardown included, so a module-scoped fixture set up by the first test of a module
+    is embedded too; and they are back for another directory's tests that the same
+    pytest worker runs next (xdist hands one worker unit and integration tests alike).
+    """
+    # pytest calls this hook for every test of the run, not only for this folder's.
+    if UNIT_TESTS not in item.path.parents:
+        return (yield)
     with pytest.MonkeyPatch.context() as patch:
         for variable in SERVICE_VARIABLES:
             patch.delenv(variable, raising=False)
-        for variable, value in connections.child_environment(log).items():
+        for variable, value in connections.child_environment(_audit_log()).items():
             patch.setenv(variable, value)
-        yield log
+        return (yield)
 
 
 @pytest.fixture(autouse=True)

@@ -126,7 +126,7 @@ def _replay_dlq(args: argparse.Namespace) -> int:
 def _processed_store(command: str):
     """The lookup in the processed-events store of the database MONGODB_URI names, or
     None (and a note saying so) when none is named: mongomock would claim nothing is."""
-    from modelguard import db
+    from modelguard.bootstrap import open_database
     from modelguard.config import mongodb_uri
     from modelguard.messaging.replay import processed_lookup
 
@@ -134,7 +134,7 @@ def _processed_store(command: str):
         print(f"modelguard {command}: MONGODB_URI is not set, so dead letters whose event "
               "was processed later cannot be told apart", file=sys.stderr)  # fmt: skip
         return None
-    return processed_lookup(db.connect())
+    return processed_lookup(open_database())
 
 
 def _done_for(record, processed) -> set[str]:
