@@ -3,13 +3,14 @@
 The full-size run (`python -m modelguard soak --broker kafka --restart-broker
 --database-outage`: 2,000 records, 5 kills) takes about ten minutes on two cores, so CI
 runs the same drill on fewer records.
-The drill restarts and stops the services through scripts/, so it needs services
-those scripts manage (`make services-up`), not just any server on the ports.
+The drill restarts and stops the services through scripts/, so it runs on a broker
+and a database of its own that those scripts start on free ports: the shared pair
+that other tests use at the same time is never touched.
 """
 
 from __future__ import annotations
 
-import os
+import socket
 import subprocess
 
 import pytest
@@ -22,20 +23,44 @@ KILLS = 5
 SEED = 20240611
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture
-def managed_services(kafka_bootstrap, mongodb_uri, monkeypatch):
-    """Kafka and the database, started by scripts/ so that the drill can bounce them."""
-    for script in ("kafka.sh", "mongo.sh"):
-        status = subprocess.run(
-            ["bash", str(scripts_dir() / script), "status"], capture_output=True, text=True
+def managed_services(kafka_bootstrap, mongodb_uri, tmp_path, monkeypatch):
+    """A Kafka broker and a database of the drill's own, started by scripts/ on free
+    ports with their state in tmp_path, so that the drill can bounce them while other
+    tests go on using the shared pair. Asking for the shared pair's fixtures keeps the
+    drill to runs that named the services."""
+    ports = {
+        "MODELGUARD_KAFKA_PORT": free_port(),
+        "MODELGUARD_KAFKA_CONTROLLER_PORT": free_port(),
+        "MODELGUARD_KAFKA_SASL_PORT": free_port(),
+        "MODELGUARD_MONGO_PORT": free_port(),
+    }
+    monkeypatch.setenv("MODELGUARD_RUN_DIR", str(tmp_path))
+    for variable, port in ports.items():
+        monkeypatch.setenv(variable, str(port))
+    started = []
+    try:
+        for script in ("kafka.sh", "mongo.sh"):
+            done = subprocess.run(
+                ["bash", str(scripts_dir() / script), "start"],
+                capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
+            assert done.returncode == 0, f"{script} start:\n{done.stdout}{done.stderr}"
+            started.append(script)
+        monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{ports['MODELGUARD_KAFKA_PORT']}")
+        monkeypatch.setenv(
+            "MONGODB_URI", f"mongodb://127.0.0.1:{ports['MODELGUARD_MONGO_PORT']}/modelguard"
         )
-        if "running (pid" not in status.stdout:
-            reason = f"scripts/{script} does not manage the server: {status.stdout.strip()}"
-            if os.environ.get("MODELGUARD_REQUIRE_SERVICES") == "1":
-                pytest.fail(reason, pytrace=False)
-            pytest.skip(reason)
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
-    monkeypatch.setenv("MONGODB_URI", mongodb_uri)
+        yield
+    finally:
+        for script in reversed(started):
+            subprocess.run(["bash", str(scripts_dir() / script), "stop"], capture_output=True)
 
 
 @pytest.mark.integration
