@@ -23,7 +23,8 @@ import pytest
 import yaml
 
 import modelguard.ops
-from modelguard.lab.scrapes import scraped_run, series
+from modelguard.lab.scrapes import scraped_run
+from modelguard.views.dashboard import series
 
 logging.getLogger("modelguard").setLevel(logging.CRITICAL)
 
