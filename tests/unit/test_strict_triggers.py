@@ -47,8 +47,8 @@ def test_the_reload_helper_is_refused_under_strict_mode(tmp_path):
 def test_the_lint_sees_the_two_triggers_written_in_code(tmp_path):
     verdicts = triggers.lint_verdicts(triggers.write_project(tmp_path))
     assert {t: codes for t, codes in verdicts.items() if codes} == {
-        "importlib.reload": ["MG002"],
-        "load by file path": ["MG002"],
+        "importlib.reload": ["MG007"],
+        "load by file path": ["MG007"],
     }
 
 
