@@ -38,6 +38,8 @@ from modelguard.messaging.port import Broker
 log = logging.getLogger(__name__)
 
 PUMP_S = 0.2
+# Joining a group takes the memory broker microseconds and Kafka seconds: look often.
+MEMBERS_PUMP_S = 0.01
 
 
 def check_names(variant: str | None, policy: str) -> None:
@@ -140,7 +142,7 @@ def wait_for_members(bus: Broker, group: str, members: int, crew: Crew, deadline
     while time.monotonic() < deadline:
         if bus.group_members(group) == members:
             return True
-        crew.pump(PUMP_S)
+        crew.pump(MEMBERS_PUMP_S)
     return False
 
 

@@ -23,6 +23,7 @@ It decides what a simulated worker process is and how it dies:
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,7 +41,12 @@ from modelguard.messaging.drivers.memory import MemoryBroker
 from modelguard.messaging.outcome import Outcome
 from modelguard.messaging.policy import POLICIES
 
-POLL_S = 0.05
+# A clean stop waits for each consumer's poll to return: keep the poll short.
+POLL_S = 0.01
+# How often the supervisor looks whether the run is over: a scenario on the memory broker
+# settles in tens of milliseconds, so waiting out the runner's whole slice would cost more
+# than the run.
+WAKE_S = 0.005
 
 
 @dataclass(frozen=True)
@@ -154,7 +160,7 @@ class ThreadsCrew(Crew):
 
     def pump(self, timeout_s: float) -> None:
         current = self._current
-        if current is None or not current.crashed.wait(timeout_s):
+        if current is None or not self._crashed_within(current, timeout_s):
             return
         current.join()  # the other consumers stop at their next record
         self._count(current)
@@ -163,6 +169,17 @@ class ThreadsCrew(Crew):
 
     def alive(self) -> bool:
         return self._current is not None
+
+    def _crashed_within(self, current: SimulatedProcess, timeout_s: float) -> bool:
+        """Whether `current` crashed within `timeout_s`; False as soon as every event settled."""
+        deadline = time.monotonic() + timeout_s
+        while not self.log.all_settled():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if current.crashed.wait(min(WAKE_S, left)):
+                return True
+        return current.crashed.is_set()
 
     def stop(self) -> None:
         current, self._current = self._current, None
