@@ -172,3 +172,19 @@ def test_the_command_line_only_skips_other_classes(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["replayed"] == 0
     assert out["skipped"] == {"OverwriteModelError": out["dead_lettered_before"]}
+
+
+def test_a_replay_told_how_many_records_the_dlq_holds_stops_after_reading_them():
+    bus = MemoryBroker()
+    bus.create_topic(TOPIC, 1)
+    with bus.producer() as producer:
+        for n in range(3):
+            producer.publish(dlq_topic(TOPIC), b"%d" % n)
+    skipped = []
+    # Skipped records count as read: none of these is of the class asked for.
+    replayed = replay_dead_letters(bus, TOPIC, group="r3", read=2, only={"MalformedEvent"},
+                                   on_skip=skipped.append, idle_timeout_s=30)  # fmt: skip
+    assert replayed == 0
+    assert [r.value for r in skipped] == [b"0", b"1"]
+    assert bus.lag("r3", dlq_topic(TOPIC)) == 1
+    bus.close()

@@ -47,6 +47,7 @@ def replay_dead_letters(
     group: str = "dlq-replayer",
     idle_timeout_s: float = 1.0,
     limit: int | None = None,
+    read: int | None = None,
     only: Collection[str] | None = None,
     on_skip: Callable[[Record], None] = lambda record: None,
     processed: ProcessedLookup | None = None,
@@ -54,30 +55,36 @@ def replay_dead_letters(
     """Republish `<topic>.dlq` to the records' original topics; returns how many.
 
     `limit` stops after that many: a replay of the dead letters there were when it
-    started, while workers that go on dead-lettering add more behind them.
+    started, while workers that go on dead-lettering add more behind them. `read` stops
+    after reading that many records, replayed or skipped: a caller that knows the DLQ
+    holds no more need not wait out an idle poll after its last record.
 
     With `only`, records whose error class is not in it are committed without being
     republished, and passed to `on_skip`; with `processed`, so are records whose event
     the processed-events store already has (`skip_reason` says which applies)."""
-    replayed = 0
+    replayed = seen = 0
+
+    def more() -> bool:
+        return (limit is None or replayed < limit) and (read is None or seen < read)
+
     with bus.consumer(group, [dlq_topic(topic)]) as dead, bus.producer() as producer:
-        while limit is None or replayed < limit:
+        while more():
             batch = dead.poll(idle_timeout_s)
             if not batch:
                 return replayed
             done = _processed_in(batch, processed)
             for record in batch:
+                seen += 1
                 if skip_reason(record, only, done) is not None:
                     dead.commit(record)
                     on_skip(record)
-                    continue
-                headers = [(k, v) for k, v in record.headers if k not in Headers.OWN]
-                producer.publish(
-                    original_topic(record, topic), record.value, key=record.key, headers=headers
-                )
-                dead.commit(record)
-                replayed += 1
-                if limit is not None and replayed >= limit:
+                else:
+                    headers = [(k, v) for k, v in record.headers if k not in Headers.OWN]
+                    producer.publish(original_topic(record, topic), record.value,
+                                     key=record.key, headers=headers)  # fmt: skip
+                    dead.commit(record)
+                    replayed += 1
+                if not more():
                     break
     return replayed
 

@@ -102,17 +102,19 @@ def flood_and_replay(
                 "would_skip_already_processed": plan.already_processed,
             }
         # The events the replay will put back, which the fixed worker must then settle.
-        chosen = [parse_event(r.value).event_id
-                  for r in world.bus.scan(dlq_topic(topic)) if selected(r, only)]  # fmt: skip
+        dead_letters = list(world.bus.scan(dlq_topic(topic)))
+        chosen = [parse_event(r.value).event_id for r in dead_letters if selected(r, only)]
         after = AttemptLog(chosen)
         skipped: Counter[str] = Counter()
         # Deploy the fix: a new process of the fixed worker, then the replay.
         with executor.crew(world, Job("fixed", "seed", topic, group), after) as crew:
             crew.launch(consumers)
             wait_for_members(world.bus, group, consumers, crew, deadline)
-            # The first poll on Kafka includes joining the group: wait longer than that.
+            # The first poll on Kafka includes joining the group: wait longer than that. The
+            # flood is over, so the replay stops at the DLQ's last record rather than
+            # waiting out an idle poll after it.
             replayed = replay_dead_letters(
-                world.bus, topic, group=f"replayer.{group}", only=only,
+                world.bus, topic, group=f"replayer.{group}", only=only, read=len(dead_letters),
                 idle_timeout_s=1.0 if broker == "memory" else 10.0,
                 on_skip=lambda record: skipped.update([error_class(record)]),
             )  # fmt: skip
