@@ -31,12 +31,14 @@ demo: setup
 	$(BIN)/python scripts/render_figures.py --out build/figures
 	@echo "Executed notebooks and HTML: build/notebooks/   Figures: build/figures/"
 
-# Most of the suite waits (kernels starting, consumer groups rebalancing, worker
+# Much of the suite waits (kernels starting, consumer groups rebalancing, worker
 # processes), so three pytest workers share two cores well. JOBS=0 runs in one process.
+# loadgroup hands out one test at a time, except that a module marked
+# `xdist_group` goes to one worker whole, so its module-scoped runs are set up once.
 JOBS ?= 3
 
 test: setup
-	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
 test-unit: setup
 	$(BIN)/python -m pytest tests/unit

@@ -8,6 +8,9 @@ import pytest
 
 from modelguard.lab.bench import bench_table, kafka_throughput, run_bench
 
+# The module's runs are set up once, on one pytest worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("bench")
+
 RATES = (
     "direct_events_per_s",
     "direct_idempotent_events_per_s",

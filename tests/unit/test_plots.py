@@ -23,6 +23,9 @@ from modelguard.views.plots import (
     save_png,
 )
 
+# The module's runs are set up once, on one pytest worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("plots")
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

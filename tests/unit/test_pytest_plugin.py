@@ -15,7 +15,10 @@ PACKAGE = {
 
 
 @pytest.fixture
-def project(pytester):
+def project(pytester, monkeypatch):
+    # Each run loads only the plugins it names: the ones this environment installs
+    # (hypothesis, anyio, xdist) would add more than a second to every start.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     for path, text in PACKAGE.items():
         target = pytester.path / path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -145,6 +148,8 @@ def test_xdist_workers_report_to_the_controller(project):
             monkeypatch.syspath_prepend("shop")
             import models
         """,
+        "-p",
+        "xdist",
         "-n",
         "1",
     )

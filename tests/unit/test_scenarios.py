@@ -9,6 +9,9 @@ import pytest
 from modelguard.lab.scenarios import Scenario, flood_and_replay, run_scenario, run_variant
 from modelguard.lab.scenarios.threads import ThreadsCrew
 
+# The module's runs are set up once, on one pytest worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("scenarios")
+
 logging.getLogger("modelguard").setLevel(logging.CRITICAL)
 
 

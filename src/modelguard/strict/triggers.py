@@ -274,7 +274,9 @@ def plugin_verdicts(root: Path) -> PluginRun:
     """Run the package's tests under `-p modelguard.pytest_plugin`; per trigger, the module
     names the plugin reported for its model file (empty: not reported)."""
     src = Path(modelguard.__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": str(src)}
+    # The throwaway project's tests need the one plugin they name; the others installed
+    # beside it would only slow the start.
+    env = {**os.environ, "PYTHONPATH": str(src), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     command = [sys.executable, "-m", "pytest", "-q", "--color=no", "-p", "modelguard.pytest_plugin"]
     done = subprocess.run(
         [*command, "-p", "no:cacheprovider", "tests"],
