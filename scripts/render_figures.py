@@ -19,7 +19,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from modelguard.config import BROKER_NAMES, VARIANT_NAMES
+from modelguard.config import BROKER_NAMES, VARIANT_NAMES, ServiceNotNamed
+from modelguard.entrypoints.numbers import positive
 from modelguard.lab.growth import measure_growth
 from modelguard.lab.scenarios import run_variant
 from modelguard.views.plots import save_all
@@ -28,25 +29,33 @@ from modelguard.views.plots import save_all
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("build/figures"), help="directory")
-    parser.add_argument("--events", type=int, default=50, help="events in the larger scenarios")
-    parser.add_argument("--consumers", type=int, default=3)
+    parser.add_argument("--events", type=positive, default=50,
+                        help="events in the larger scenarios")  # fmt: skip
+    parser.add_argument("--consumers", type=positive, default=3)
     parser.add_argument("--broker", choices=BROKER_NAMES, default="memory")
     parser.add_argument("--growth-sizes", default="5,10,20,40", help="comma-separated sizes")
-    parser.add_argument("--dpi", type=int, default=150)
+    parser.add_argument("--dpi", type=positive, default=150)
     parser.add_argument(
         "--main-figure", type=Path, help="also copy retry-outcomes.png here (the README's figure)"
     )
     args = parser.parse_args(argv)
+    try:
+        sizes = [positive(size) for size in args.growth_sizes.split(",")]
+    except argparse.ArgumentTypeError as error:
+        parser.error(f"argument --growth-sizes: {error}")
     # The buggy worker dead-letters on purpose; its error logs are not news here.
     logging.getLogger("modelguard").setLevel(logging.CRITICAL)
 
     started = time.monotonic()
-    results = [
-        run_variant(variant, broker=args.broker, events=args.events, consumers=args.consumers)
-        for variant in tqdm(VARIANT_NAMES, desc="variants")
-    ]
-    sizes = [int(size) for size in args.growth_sizes.split(",")]
-    growth = measure_growth(sizes, consumers=args.consumers, broker=args.broker, progress=True)
+    try:
+        results = [
+            run_variant(variant, broker=args.broker, events=args.events, consumers=args.consumers)
+            for variant in tqdm(VARIANT_NAMES, desc="variants")
+        ]
+        growth = measure_growth(sizes, consumers=args.consumers, broker=args.broker, progress=True)
+    except ServiceNotNamed as error:  # --broker kafka with no Kafka named
+        print(f"render_figures: {error}", file=sys.stderr)
+        return 2
     for path in save_all(results, args.out, growth=growth, dpi=args.dpi):
         print(path)
     # The numbers behind the figures, for anyone who quotes them.

@@ -28,13 +28,13 @@ def steps() -> Iterator[tuple[str, Callable[[], object]]]:
         "user.py run again by path, with the guard",
         lambda: (
             "same class: "
-            + str(execute_file(user.__file__, "admin_build_user").User is academy.User)  # noqa: MG005 -- the tour runs user.py again to show the guard
+            + str(execute_file(user.__file__, "admin_build_user").User is academy.User)
             + f"; compilations of User: {modelguard.registry.compilations['User']}"
         ),
     )
     yield (
         "user.py run again by path, with the guard removed (before the fix)",
-        lambda: execute_file(user.__file__, "admin_build_user_v0", transform=strip_guard),  # noqa: MG005 -- the tour shows the error
+        lambda: execute_file(user.__file__, "admin_build_user_v0", transform=strip_guard),
     )
     yield (
         'define("Message", <chat service schema>) refuses the stale schema the guard would hide',
