@@ -88,16 +88,18 @@ def new_worker(variant: str = "fixed", *, faults: Faults | None = None) -> Alloc
 
 
 def worker_from_env(
-    variant: str = "fixed", *, faults: Faults | None = None
+    variant: str = "fixed", *, faults: Faults | None = None, kafka_timeout_s: float | None = None
 ) -> tuple[Broker, AllocationWorker]:
     """A worker process's broker (KAFKA_BOOTSTRAP_SERVERS) and uninitialized worker,
     connected to the server MONGODB_URI names: processes cannot share a mongomock.
 
-    `faults` is the worker's own fault plan, as for `new_worker`.
+    `faults` is the worker's own fault plan, as for `new_worker`; `kafka_timeout_s`
+    bounds each wait for Kafka (the driver's default when None).
     """
     require_database_uri()
     open_database(timeout_ms=WORKER_DB_TIMEOUT_MS)
-    return open_broker("kafka"), new_worker(variant, faults=faults)
+    options = {} if kafka_timeout_s is None else {"timeout_s": kafka_timeout_s}
+    return open_broker("kafka", **options), new_worker(variant, faults=faults)
 
 
 class LoadsItsService(Protocol):

@@ -45,10 +45,10 @@ def database(mongodb_uri):
     database.client.drop_database(name)
 
 
-def worker(env: dict[str, str], topic: str, group: str) -> subprocess.Popen:
+def worker(env: dict[str, str], topic: str, group: str, *options: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "modelguard.entrypoints.worker", "--topic", topic]
     return subprocess.Popen(
-        [*command, "--group", group], env=env, text=True,
+        [*command, "--group", group, *options], env=env, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
 
@@ -90,7 +90,9 @@ def test_a_wrong_password_stops_the_worker_at_start_up_and_is_never_printed(
 ):
     uri, _ = database
     env = sasl_env(kafka_sasl_bootstrap, uri, WRONG_PASSWORD)
-    process = worker(env, f"sasl-{uuid.uuid4().hex[:8]}", "sasl-refused")
+    # The client retries a refused login until its timeout, as it would an unreachable
+    # broker; the first refusal comes within two seconds, so ten is plenty here.
+    process = worker(env, f"sasl-{uuid.uuid4().hex[:8]}", "sasl-refused", "--kafka-timeout", "10")
     output, _ = process.communicate(timeout=WAIT_S)
 
     assert process.returncode == 1, output

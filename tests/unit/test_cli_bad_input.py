@@ -37,6 +37,7 @@ BAD_INPUTS = [
     ("worker --metrics-port 70000", "argument --metrics-port: must be 65535 or less, not 70000"),
     ("worker --metrics-port -1", "argument --metrics-port: must be 0 or more, not -1"),
     ("worker --idle-exit -5", "argument --idle-exit: must be more than 0 seconds, not -5"),
+    ("worker --kafka-timeout 0", "argument --kafka-timeout: must be more than 0 seconds, not 0"),
     # A real service asked for but not named: refused, nothing guessed.
     ("dlq inspect --topic t --broker kafka", "KAFKA_BOOTSTRAP_SERVERS is not set"),
     ("replay-dlq --broker kafka --dry-run", "KAFKA_BOOTSTRAP_SERVERS is not set"),

@@ -67,6 +67,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "0.0.0.0 for a scraper on another host)",
     )
     parser.add_argument(
+        "--kafka-timeout",
+        type=numbers.seconds(),
+        metavar="SECONDS",
+        help="how long to wait for Kafka: to reach it at start-up, and for each request "
+        "(default 30). A refused login is retried by the client until then.",
+    )
+    parser.add_argument(
         "--idle-exit",
         type=numbers.seconds(),
         metavar="SECONDS",
@@ -95,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
 
     _show_info_logs()
     try:
-        broker, worker = worker_from_env(args.variant, faults=args.faults)
+        broker, worker = worker_from_env(
+            args.variant, faults=args.faults, kafka_timeout_s=args.kafka_timeout
+        )
     except ServiceNotNamed as error:  # no Kafka or no database named: nothing to guess
         print(f"modelguard worker: {error}", file=sys.stderr)
         return 2
