@@ -26,7 +26,7 @@ def test_kafka_with_nothing_named_says_which_variable_to_set(render_figures, tmp
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--growth-sizes", "5,ten"], "argument --growth-sizes: expected a whole number, got 'ten'"),
+        (["--growth-sizes", "5,x"], "argument --growth-sizes: expected a whole number, got 'x'"),
         (["--growth-sizes", "5,0"], "argument --growth-sizes: must be at least 1, not 0"),
         (["--events", "0"], "argument --events: must be at least 1, not 0"),
     ],
