@@ -63,7 +63,7 @@ def _replay_dlq(args: argparse.Namespace) -> int:
             from modelguard.views.recovery import recovery_report
 
             print(recovery_report(outcome))
-        if args.dry_run:
+        if "dry_run" in outcome:  # a plan: nothing was replayed, so nothing can have failed
             return 0
         ok = outcome["dead_lettered_after_replay"] == 0 and outcome["duplicates"] == 0
         return 0 if ok else 1

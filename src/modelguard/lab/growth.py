@@ -1,7 +1,7 @@
 """How the DLQ and the cost per event grow with the number of events: measured by running.
 
 `measure_growth` runs the concurrent-events scenario at several sizes for each
-variant and returns one plain dict per run, the data `plots.dlq_growth` and
+variant and returns one `GrowthPoint` (a plain dict) per run, the data `plots.dlq_growth` and
 `plots.cost_growth` draw. Measuring lives here, not in the plots, so a figure
 never runs a worker.
 """
@@ -9,12 +9,31 @@ never runs a worker.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypedDict
 
 from tqdm.auto import tqdm
 
 from modelguard.config import VARIANT_NAMES
 from modelguard.lab.scenarios import Scenario, run_scenario
 from modelguard.messaging.outcome import Outcome
+
+
+class GrowthPoint(TypedDict):
+    """One concurrent-events run of one variant at one size."""
+
+    variant: str
+    events: int
+    consumers: int
+    dead_lettered: int
+    dlq_records: int
+    attempts: int
+    overwrite_errors: int
+    service_loads: int
+    processes: int
+    duration_s: float
+    attempts_per_event: float
+    service_loads_per_event: float
+    ms_per_event: float
 
 
 def measure_growth(
@@ -25,7 +44,7 @@ def measure_growth(
     policy: str = "seed",
     broker: str = "memory",
     progress: bool = False,
-) -> list[dict]:
+) -> list[GrowthPoint]:
     """One point per (variant, size): what the run did, in totals and per event.
 
     `dlq_records` counts the records published to the DLQ topic; it can exceed
@@ -47,20 +66,20 @@ def measure_growth(
         )
         events = max(1, result.events)
         points.append(
-            {
-                "variant": variant,
-                "events": result.events,
-                "consumers": consumers,
-                Outcome.DEAD_LETTERED: result.dead_lettered,
-                "dlq_records": sum(a["outcome"] == Outcome.DEAD_LETTERED for a in result.timeline),
-                "attempts": result.attempts,
-                "overwrite_errors": result.errors.get("OverwriteModelError", 0),
-                "service_loads": result.service_loads,
-                "processes": result.processes,
-                "duration_s": result.duration_s,
-                "attempts_per_event": result.attempts / events,
-                "service_loads_per_event": result.service_loads / events,
-                "ms_per_event": 1000 * result.duration_s / events,
-            }
+            GrowthPoint(
+                variant=variant,
+                events=result.events,
+                consumers=consumers,
+                dead_lettered=result.dead_lettered,
+                dlq_records=sum(a["outcome"] == Outcome.DEAD_LETTERED for a in result.timeline),
+                attempts=result.attempts,
+                overwrite_errors=result.errors.get("OverwriteModelError", 0),
+                service_loads=result.service_loads,
+                processes=result.processes,
+                duration_s=result.duration_s,
+                attempts_per_event=result.attempts / events,
+                service_loads_per_event=result.service_loads / events,
+                ms_per_event=1000 * result.duration_s / events,
+            )
         )
     return points

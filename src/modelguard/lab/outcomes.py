@@ -7,6 +7,10 @@ the outcome `Outcome.CRASHED`: it counts, and it settles nothing. `ScenarioResul
 JSON entry of one scenario of `modelguard scenarios --json`; every number in it
 is counted from the reports and the database, never written down in advance, and
 `duplicate_allocations` is how the database is read for work done twice.
+
+`ScenarioJson` and `VariantRun` name the JSON shapes: one scenario, and the four
+scenarios of one worker (`run_variant`, `modelguard scenarios --json`). They are
+TypedDicts, so the notebooks and the figures go on reading plain dicts.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from modelguard.messaging.consumer import Attempt
 from modelguard.messaging.outcome import TERMINAL, Outcome
@@ -57,6 +61,41 @@ class AttemptLog:
 
     def all_settled(self) -> bool:
         return self._all_settled.is_set()
+
+
+class EventOutcomeJson(TypedDict):
+    event_id: str
+    attempts: int
+    outcome: str  # an Outcome
+    errors: list[str]
+
+
+class ScenarioJson(TypedDict):
+    """`ScenarioResult.to_json()`: one key per field of the dataclass."""
+
+    name: str
+    events: int
+    succeeded: int
+    dead_lettered: int
+    attempts: int
+    errors: dict[str, int]
+    duplicates: int
+    per_event: list[EventOutcomeJson]
+    compilations: dict[str, int]
+    service_loads: int
+    processes: int
+    duration_s: float
+    timeline: list[dict[str, Any]]
+    metrics: list[dict[str, float]]
+
+
+class VariantRun(TypedDict):
+    """The four scenarios of one worker, as `run_variant` returns them."""
+
+    variant: str
+    broker: str
+    policy: str
+    scenarios: list[ScenarioJson]
 
 
 @dataclass
@@ -105,8 +144,8 @@ class ScenarioResult:
             **extra,
         )
 
-    def to_json(self) -> dict:
-        return asdict(self)
+    def to_json(self) -> ScenarioJson:
+        return cast(ScenarioJson, asdict(self))
 
 
 def duplicate_allocations(database: Any) -> int:

@@ -7,6 +7,8 @@ it adds up over worker processes, is said once in the legend under the tables.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
+from typing import Any
 
 from modelguard.messaging.outcome import Outcome
 
@@ -25,7 +27,7 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def scenario_table(result: dict) -> str:
+def scenario_table(result: Mapping[str, Any]) -> str:
     """One variant's four scenarios, one row each."""
     header = f"variant {result['variant']} on {result['broker']} (policy {result['policy']})"
     lines = [header, _row([name for name, *_ in COLUMNS]), _row(["-" * w for _, w, _ in COLUMNS])]

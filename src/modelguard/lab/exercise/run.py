@@ -33,6 +33,7 @@ from modelguard.lab.exercise.outage import (
 )
 from modelguard.lab.exercise.stored import Receipts, Stored, read_stored
 from modelguard.lab.faults import FaultPlan, InjectedFailure
+from modelguard.lab.outcomes import ScenarioJson, VariantRun
 from modelguard.lab.scenarios import Scenario, run_scenario, scenarios
 from modelguard.lab.under_test import ScenarioWorker, WorkerUnderTest, duplicates_per_key
 from modelguard.lint import Finding, check_paths
@@ -59,7 +60,7 @@ NOTIFICATION_WORKER = WorkerFile()
 class Evidence:
     folder: Path
     worker: WorkerFile = NOTIFICATION_WORKER
-    results: list[dict] = field(default_factory=list)
+    results: list[ScenarioJson] = field(default_factory=list)
     stored: dict[str, Stored] = field(default_factory=dict)  # scenario -> the database's
     errors: dict[str, list[BaseException]] = field(default_factory=dict)  # scenario -> raised
     processes: dict[str, list[ProcessRecord]] = field(default_factory=dict)  # scenario ->
@@ -79,9 +80,9 @@ class Evidence:
     def all_processes(self) -> list[ProcessRecord]:
         return [record for records in self.processes.values() for record in records]
 
-    def as_result(self, name: str = "your worker") -> dict:
+    def as_result(self, name: str = "your worker") -> VariantRun:
         """The shape `scenarios.run_variant` returns, for `views.plots` and `views.tables`."""
-        return {"variant": name, "broker": "memory", "policy": "seed", "scenarios": self.results}
+        return VariantRun(variant=name, broker="memory", policy="seed", scenarios=self.results)
 
     def first_error(
         self, class_name: str = "OverwriteModelError", scenario: str | None = None
@@ -118,7 +119,9 @@ def run(
     return evidence
 
 
-def _judged(held: list[Stored], delivered: dict[str, PurchaseCreated], result: dict) -> Stored:
+def _judged(
+    held: list[Stored], delivered: dict[str, PurchaseCreated], result: ScenarioJson
+) -> Stored:
     """The database's receipts against every purchase the scenario made, with outcomes."""
     stored = held[0]
     by_event = {event.event_id: event for event in delivered.values()}

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from modelguard.lab.exercise.learner import ProcessRecord
 from modelguard.lab.exercise.run import INJECTED, Evidence, where
@@ -111,7 +113,9 @@ def judge(evidence: Evidence) -> Verdict:
     return verdict
 
 
-def _scenario_problem(result: dict, evidence: Evidence, explained: bool) -> str:
+def _scenario_problem(
+    result: Mapping[str, Any], evidence: Evidence, explained: bool
+) -> str:
     name, events = result["name"], result["events"]
     errors = {k: v for k, v in result["errors"].items() if k not in INJECTED}
     dead_lettered = result[Outcome.DEAD_LETTERED]

@@ -2,7 +2,13 @@
 port (`executor`) with two implementations: threads on the memory broker (`threads`) and
 OS processes on Kafka (`processes`); `recovery` is the flood-and-replay drill."""
 
-from modelguard.lab.scenarios.recovery import Flood, flood_and_replay, flood_dead_letters
+from modelguard.lab.scenarios.recovery import (
+    Flood,
+    Recovery,
+    RecoveryPlan,
+    flood_and_replay,
+    flood_dead_letters,
+)
 from modelguard.lab.scenarios.runner import (
     create_topics,
     publish_events,
@@ -14,6 +20,8 @@ from modelguard.lab.scenarios.spec import SCENARIO_NAMES, Scenario, scenarios
 __all__ = [
     "SCENARIO_NAMES",
     "Flood",
+    "Recovery",
+    "RecoveryPlan",
     "Scenario",
     "create_topics",
     "flood_and_replay",

@@ -5,6 +5,9 @@ tools to read); the fix is deployed (a new process of the fixed worker); the DLQ
 replayed to the original topic, all of it or only some error classes; every replayed
 event must now succeed, with no allocation made twice. It runs through the scenarios'
 executors, so the embedded run and a run on Kafka are one experiment.
+
+`flood_and_replay` returns a `Recovery`, or with `dry_run` a `RecoveryPlan`: the JSON
+objects `modelguard replay-dlq --json` prints.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from modelguard.bootstrap import fresh_process
 from modelguard.config import dlq_topic, run_names
@@ -33,6 +36,33 @@ from modelguard.messaging.replay import (
     replay_dead_letters,
     selected,
 )
+
+
+class Recovery(TypedDict):
+    """The flood, the replay after the fix is deployed, and what the database holds."""
+
+    events: int
+    dead_lettered_before: int
+    replayed: int
+    skipped: dict[str, int]  # by error class: not in `only`
+    succeeded_after_replay: int
+    dead_lettered_after_replay: int
+    allocations: int
+    duplicates: int
+    errors_before: dict[str, int]
+    errors_after: dict[str, int]
+
+
+class RecoveryPlan(TypedDict):
+    """The flood, and what a replay of its DLQ would do; nothing was replayed."""
+
+    events: int
+    dead_lettered_before: int
+    errors_before: dict[str, int]
+    dry_run: Literal[True]
+    would_replay: int
+    would_skip: dict[str, int]
+    would_skip_already_processed: list[str] | None
 
 
 @dataclass
@@ -77,7 +107,7 @@ def flood_and_replay(
     broker: str = "memory",
     only: Collection[str] | None = None,
     dry_run: bool = False,
-) -> dict[str, Any]:
+) -> Recovery | RecoveryPlan:
     """The buggy worker floods the DLQ, the fixed one takes over, the DLQ is replayed
     (only the error classes in `only`, when given). With `dry_run`, the replay is only
     planned, and nothing is replayed."""
@@ -92,15 +122,15 @@ def flood_and_replay(
             plan = plan_replay(
                 world.bus, topic, only=only, processed=processed_lookup(world.database)
             )
-            return {
-                "events": events,
-                "dead_lettered_before": flooded.dead_lettered,
-                "errors_before": flooded.errors,
-                "dry_run": True,
-                "would_replay": plan.replayed,
-                "would_skip": dict(plan.skip),
-                "would_skip_already_processed": plan.already_processed,
-            }
+            return RecoveryPlan(
+                events=events,
+                dead_lettered_before=flooded.dead_lettered,
+                errors_before=flooded.errors,
+                dry_run=True,
+                would_replay=plan.replayed,
+                would_skip=dict(plan.skip),
+                would_skip_already_processed=plan.already_processed,
+            )
         # The events the replay will put back, which the fixed worker must then settle.
         dead_letters = list(world.bus.scan(dlq_topic(topic)))
         chosen = [parse_event(r.value).event_id for r in dead_letters if selected(r, only)]
@@ -120,18 +150,18 @@ def flood_and_replay(
             )  # fmt: skip
             drive(crew, after, deadline, run_id)
         recovered = ScenarioResult.from_log("replay", after, duplicates=0, compilations={})
-        return {
-            "events": events,
-            "dead_lettered_before": flooded.dead_lettered,
-            "replayed": replayed,
-            "skipped": dict(skipped),
-            "succeeded_after_replay": recovered.succeeded,
-            "dead_lettered_after_replay": recovered.dead_lettered,
-            "allocations": world.database["allocations"].count_documents({}),
-            "duplicates": duplicate_allocations(world.database),
-            "errors_before": flooded.errors,
-            "errors_after": recovered.errors,
-        }
+        return Recovery(
+            events=events,
+            dead_lettered_before=flooded.dead_lettered,
+            replayed=replayed,
+            skipped=dict(skipped),
+            succeeded_after_replay=recovered.succeeded,
+            dead_lettered_after_replay=recovered.dead_lettered,
+            allocations=world.database["allocations"].count_documents({}),
+            duplicates=duplicate_allocations(world.database),
+            errors_before=flooded.errors,
+            errors_after=recovered.errors,
+        )
 
 
 def _flood(

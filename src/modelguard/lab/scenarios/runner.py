@@ -24,10 +24,9 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from modelguard.config import POLICY_NAMES, VARIANT_NAMES, dlq_topic, retry_topic, run_names
-from modelguard.lab.outcomes import AttemptLog, ScenarioResult
+from modelguard.lab.outcomes import AttemptLog, ScenarioResult, VariantRun
 from modelguard.lab.scenarios.executor import Crew, Executor, Job, open_executor
 from modelguard.lab.scenarios.spec import Scenario, scenarios
 from modelguard.lab.seed import purchases, seed_academy
@@ -59,7 +58,7 @@ def run_variant(
     policy: str = "seed",
     timeout_s: float = 120.0,
     on_scenario: Callable[[ScenarioResult], None] = lambda result: None,
-) -> dict[str, Any]:
+) -> VariantRun:
     """All four scenarios for `variant`: the JSON object of `modelguard scenarios --json`.
 
     `timeout_s` bounds each scenario.
@@ -73,7 +72,7 @@ def run_variant(
             )
             on_scenario(result)
             results.append(result.to_json())
-    return {"variant": variant, "broker": broker, "policy": policy, "scenarios": results}
+    return VariantRun(variant=variant, broker=broker, policy=policy, scenarios=results)
 
 
 def run_scenario(
