@@ -11,8 +11,11 @@ KERNEL := --KernelManager.transport_encryption=auto --ExecutePreprocessor.kernel
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@# uv resolves and installs from its cache under ~/.cache/uv in seconds; pip took a minute.
+	@# --compile-bytecode: uv writes no .pyc by default, and where PYTHONDONTWRITEBYTECODE is
+	@# set nothing else does, so every kernel, worker process and pytest worker would compile
+	@# Jupyter, matplotlib and the rest from source on every start.
 	$(BIN)/pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
