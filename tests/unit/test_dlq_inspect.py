@@ -136,12 +136,18 @@ def test_only_replays_its_class_and_commits_past_the_rest():
     bus.close()
 
 
-def test_a_limited_replay_stops_at_the_dead_letters_there_were():
+def with_three_dead_letters() -> MemoryBroker:
+    """A broker whose DLQ of TOPIC holds b"0", b"1" and b"2"."""
     bus = MemoryBroker()
     bus.create_topic(TOPIC, 1)
     with bus.producer() as producer:
         for n in range(3):
             producer.publish(dlq_topic(TOPIC), b"%d" % n)
+    return bus
+
+
+def test_a_limited_replay_stops_at_the_dead_letters_there_were():
+    bus = with_three_dead_letters()
     there = len(bus.topic_records(dlq_topic(TOPIC)))
     with bus.producer() as producer:  # a worker dead-letters more meanwhile
         producer.publish(dlq_topic(TOPIC), b"later")
@@ -175,11 +181,7 @@ def test_the_command_line_only_skips_other_classes(capsys):
 
 
 def test_a_replay_told_how_many_records_the_dlq_holds_stops_after_reading_them():
-    bus = MemoryBroker()
-    bus.create_topic(TOPIC, 1)
-    with bus.producer() as producer:
-        for n in range(3):
-            producer.publish(dlq_topic(TOPIC), b"%d" % n)
+    bus = with_three_dead_letters()
     skipped = []
     # Skipped records count as read: none of these is of the class asked for.
     replayed = replay_dead_letters(bus, TOPIC, group="r3", read=2, only={"MalformedEvent"},
