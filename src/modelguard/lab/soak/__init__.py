@@ -19,7 +19,8 @@ Each module decides one thing:
 - `embedded`: the whole run on the embedded broker;
 - `plan`, `processes`, `fates`: the drill with worker processes on Kafka, what it
   does to the broker and the database, when, and what became of each record;
-- `verdict`: the one verdict; `run`: `run_soak`; `report`: the table and the command.
+- `verdict`: the one verdict; `run`: `run_soak`; `report`: the table and the command;
+- `shapes`: the report's JSON shape, as TypedDicts.
 """
 
 from modelguard.lab.soak.accounting import Figures, Ledger

@@ -18,7 +18,6 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 from modelguard.bootstrap import memory_broker
 from modelguard.lab.faults import SkippingClock
@@ -33,6 +32,7 @@ from modelguard.lab.soak.parts import (
 from modelguard.lab.soak.process import WorkerProcess
 from modelguard.lab.soak.records import PROCESSED, Fate, Outgoing
 from modelguard.lab.soak.rounds import Soak
+from modelguard.lab.soak.shapes import EmbeddedFigures, EmbeddedSoak
 from modelguard.lab.soak.stream import Stream
 from modelguard.messaging.consumer import Handler
 from modelguard.messaging.policy import MAX_ATTEMPTS
@@ -52,7 +52,7 @@ def run_embedded_soak(
     wrap_handler: Callable[[Handler], Handler] | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     progress: bool | None = None,
-) -> dict[str, Any]:
+) -> EmbeddedSoak:
     """Run `records` records through the fixed worker and account for every one of them.
 
     `failing` is the share of valid events whose every attempt fails by injection
@@ -82,46 +82,48 @@ def run_embedded_soak(
         for number, batch in enumerate(rounds):
             soak.run_round(f"s{seed}-r{number:03d}", batch, database)
     duration = time.monotonic() - started
-    return {
-        "broker": "memory",
-        "seed": seed,
-        "records": records,
-        "parts": parts.to_json(),
+    return EmbeddedSoak(
+        broker="memory",
+        seed=seed,
+        records=records,
+        parts=parts.to_json(),
         **_figures(soak),
-        "consumers": consumers,
-        "rounds": len(rounds),
-        "processes": process.starts,
-        "duration_s": round(duration, 2),
-        "records_per_s": round(records / duration, 1),
-    }
+        consumers=consumers,
+        rounds=len(rounds),
+        processes=process.starts,
+        duration_s=round(duration, 2),
+        records_per_s=round(records / duration, 1),
+    )
 
 
-def _figures(soak: Soak) -> dict[str, Any]:
+def _figures(soak: Soak) -> EmbeddedFigures:
     """What happened to the records, the handler and the worker processes."""
     figures, ledger = soak.figures, soak.ledger
-    return {
-        **{fate: figures.total(fate) for fate in Fate},
-        "duplicates": figures.duplicates,
-        "crashes": soak.crashes.total(),
-        "unexpected": figures.unexpected(),
-        "allocations_missing": figures.allocations_missing,
-        "dead_letters_without_reason": figures.dead_letters_without_reason,
-        "replayed": soak.replayed,
+    return EmbeddedFigures(
+        processed=figures.total(Fate.PROCESSED),
+        dead_lettered=figures.total(Fate.DEAD_LETTERED),
+        lost=figures.total(Fate.LOST),
+        duplicates=figures.duplicates,
+        crashes=soak.crashes.total(),
+        unexpected=figures.unexpected(),
+        allocations_missing=figures.allocations_missing,
+        dead_letters_without_reason=figures.dead_letters_without_reason,
+        replayed=soak.replayed,
         # Every replayed record is accounted with the others: its category says how it ends.
-        "replay_unexpected": 0,
-        "kills": soak.kills,
-        "broker_restarts": 0,
-        "database_outage_s": 0.0,
-        "purchases": figures.purchases,
-        "allocations": figures.allocations,
-        "dead_letters": figures.dead_letters,
-        "attempts": dict(ledger.outcomes),
-        "dead_letter_reasons": dict(figures.reasons.most_common()),
-        "categories": {name: dict(states) for name, states in sorted(figures.categories.items())},
-        "handler_results": dict(soak.process.results),
-        "crash_errors": dict(soak.crashes),
-        "events_on_several_consumers": sum(len(names) > 1 for names in ledger.handled_by.values()),
-    }
+        replay_unexpected=0,
+        kills=soak.kills,
+        broker_restarts=0,
+        database_outage_s=0.0,
+        purchases=figures.purchases,
+        allocations=figures.allocations,
+        dead_letters=figures.dead_letters,
+        attempts=dict(ledger.outcomes),
+        dead_letter_reasons=dict(figures.reasons.most_common()),
+        categories={name: dict(states) for name, states in sorted(figures.categories.items())},
+        handler_results=dict(soak.process.results),
+        crash_errors=dict(soak.crashes),
+        events_on_several_consumers=sum(len(names) > 1 for names in ledger.handled_by.values()),
+    )
 
 
 def _kill_plan(rng: random.Random, rounds: list[list[Outgoing]], kills: int) -> list[int]:

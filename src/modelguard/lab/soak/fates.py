@@ -16,6 +16,7 @@ from typing import Any
 
 from modelguard.lab.outcomes import AttemptLog, duplicate_allocations
 from modelguard.lab.soak.records import BAD_CATEGORIES, RECORD_ID, Fate, Outgoing, bad_record
+from modelguard.lab.soak.shapes import Tally
 from modelguard.messaging.consumer import Headers
 from modelguard.messaging.events import PurchaseCreated
 from modelguard.messaging.outcome import TERMINAL, Outcome
@@ -57,7 +58,7 @@ def tally(
     replay: AttemptLog,
     dead_letters: Sequence[Record],
     database: Any,
-) -> dict[str, Any]:
+) -> Tally:
     """Each record's fate, read from the database and the DLQ, and the counts."""
     allocated = set(database["allocations"].distinct("purchase_id"))
     reasons: Counter[str] = Counter()
@@ -92,26 +93,28 @@ def tally(
                  if a.outcome == Outcome.SUCCEEDED}  # fmt: skip
     final = final_outcomes(replay)
     attempts = settled.attempts
-    return {
-        **{fate: sum(s[fate] for s in categories.values()) for fate in Fate},
-        "duplicates": duplicate_allocations(database),
-        "unexpected": unexpected,
-        "allocations_missing": sum(
+    return Tally(
+        processed=sum(s[Fate.PROCESSED] for s in categories.values()),
+        dead_lettered=sum(s[Fate.DEAD_LETTERED] for s in categories.values()),
+        lost=sum(s[Fate.LOST] for s in categories.values()),
+        duplicates=duplicate_allocations(database),
+        unexpected=unexpected,
+        allocations_missing=sum(
             e.event_id in succeeded and e.purchase_id not in allocated for e in events
         ),
-        "dead_letters_without_reason": without_reason,
-        "replay_unexpected": sum(final.get(e) != Outcome.SUCCEEDED for e in replay.event_ids),
-        "purchases": len(events),
-        "allocations": database["allocations"].count_documents({}),
-        "dead_letters": len(dead_letters),
-        "dead_lettered_events": len(replay.event_ids),
-        "replayed_succeeded": sum(o == Outcome.SUCCEEDED for o in final.values()),
-        "replayed_dead_lettered": sum(o == Outcome.DEAD_LETTERED for o in final.values()),
-        "attempts": dict(Counter(a.outcome for a in attempts)),
-        "errors": dict(Counter(a.error_class for a in attempts if a.error_class)),
-        "dead_letter_reasons": dict(reasons.most_common()),
-        "categories": {name: dict(states) for name, states in sorted(categories.items())},
-    }
+        dead_letters_without_reason=without_reason,
+        replay_unexpected=sum(final.get(e) != Outcome.SUCCEEDED for e in replay.event_ids),
+        purchases=len(events),
+        allocations=database["allocations"].count_documents({}),
+        dead_letters=len(dead_letters),
+        dead_lettered_events=len(replay.event_ids),
+        replayed_succeeded=sum(o == Outcome.SUCCEEDED for o in final.values()),
+        replayed_dead_lettered=sum(o == Outcome.DEAD_LETTERED for o in final.values()),
+        attempts=dict(Counter(a.outcome for a in attempts)),
+        errors=dict(Counter(a.error_class for a in attempts if a.error_class)),
+        dead_letter_reasons=dict(reasons.most_common()),
+        categories={name: dict(states) for name, states in sorted(categories.items())},
+    )
 
 
 def final_outcomes(replay: AttemptLog) -> dict[str, Outcome]:

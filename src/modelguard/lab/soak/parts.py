@@ -18,8 +18,10 @@ dead-letters good events, so it needs the replay that brings them back.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from modelguard.config import SOAK_DEFAULTS
+from modelguard.lab.soak.shapes import PartsJson
 
 DEFAULT_RECORDS = int(SOAK_DEFAULTS["records"])
 DEFAULT_SEED = int(SOAK_DEFAULTS["seed"])
@@ -39,8 +41,8 @@ class Parts:
     database_outage: bool = False
     replay: bool = True
 
-    def to_json(self) -> dict[str, object]:
-        return asdict(self)
+    def to_json(self) -> PartsJson:
+        return cast(PartsJson, asdict(self))
 
 
 DEFAULT_PARTS = Parts()

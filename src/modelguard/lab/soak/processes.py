@@ -24,7 +24,6 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from modelguard.config import dlq_topic, retry_topic
 from modelguard.lab.kafka_run import KafkaRun
@@ -40,6 +39,7 @@ from modelguard.lab.soak.parts import (
     Parts,
 )
 from modelguard.lab.soak.plan import OUTAGE_BACKLOG, Services, SoakPlan
+from modelguard.lab.soak.shapes import ProcessSoak
 from modelguard.lab.worker_processes import WorkerProcesses
 from modelguard.messaging.outcome import Outcome
 from modelguard.messaging.port import Broker, BrokerError
@@ -62,7 +62,7 @@ def run_process_soak(
     max_outage_s: float = 60.0,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     scripts: Path | None = None,
-) -> dict[str, Any]:
+) -> ProcessSoak:
     """Run the soak; the JSON object says what was done and what came out."""
     started = time.monotonic()
     services = Services(scripts)
@@ -85,7 +85,7 @@ def _soak(
     min_dead_letters: int,
     max_outage_s: float,
     started: float,
-) -> dict[str, Any]:
+) -> ProcessSoak:
     rng = random.Random(seed)
     bad_count = records // BAD_SHARE if parts.bad_records else 0
     courses = seed_academy()
@@ -146,24 +146,24 @@ def _soak(
     result = tally(stream, events, settled, replay, dead_letters, run.database)
     duration = time.monotonic() - started
     timings["total"] = round(duration, 1)
-    return {
-        "broker": "kafka",
-        "seed": seed,
-        "records": records,
-        "parts": parts.to_json(),
+    return ProcessSoak(
+        broker="kafka",
+        seed=seed,
+        records=records,
+        parts=parts.to_json(),
         **result,
-        "replayed": replayed,
-        "kills": drill.kills,
-        "broker_restarts": drill.broker_restarts,
-        "database_outage_s": drill.database_outage_s,
-        "dead_lettered_in_outage": drill.dead_lettered_in_outage,
-        "crashes": drill.unexpected_exits,
-        "processes": processes,
-        "plan": plan.steps,
-        "timings_s": timings,
-        "duration_s": round(duration, 2),
-        "records_per_s": round(records / duration, 1),
-    }
+        replayed=replayed,
+        kills=drill.kills,
+        broker_restarts=drill.broker_restarts,
+        database_outage_s=drill.database_outage_s,
+        dead_lettered_in_outage=drill.dead_lettered_in_outage,
+        crashes=drill.unexpected_exits,
+        processes=processes,
+        plan=plan.steps,
+        timings_s=timings,
+        duration_s=round(duration, 2),
+        records_per_s=round(records / duration, 1),
+    )
 
 
 def _replay(

@@ -12,13 +12,13 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping
-from typing import Any
 
 from modelguard.lab.kafka_run import RunTimedOut
 from modelguard.lab.soak.parts import Parts, SoakRefused
 from modelguard.lab.soak.plan import SoakFailed
 from modelguard.lab.soak.records import Fate
 from modelguard.lab.soak.run import run_soak
+from modelguard.lab.soak.shapes import SoakReport
 from modelguard.lab.soak.verdict import failures
 
 _KEY_FIGURES = ("records", *Fate, "duplicates", "crashes",
@@ -47,7 +47,9 @@ def main(args: argparse.Namespace) -> int:
     return 0 if result["ok"] else 1
 
 
-def soak_table(result: Mapping[str, Any]) -> str:
+def soak_table(result: SoakReport) -> str:
+    # Read by names from a list, and one drill's own figure: a TypedDict takes literal keys.
+    figures: Mapping[str, object] = result
     chosen = [name for name, value in result["parts"].items() if value]
     lines = [
         f"soak on {result['broker']}: {result['records']} records, seed {result['seed']}, "
@@ -55,15 +57,15 @@ def soak_table(result: Mapping[str, Any]) -> str:
         f"({result['records_per_s']} records/s)",
         "",
     ]
-    lines += [f"  {key:28} {result[key]}" for key in _KEY_FIGURES]
+    lines += [f"  {key:28} {figures[key]}" for key in _KEY_FIGURES]
     lines += ["", f"  {'category':20} {'records':>8} {'processed':>10} {'dlq':>8} {'lost':>6}"]
     for name, states in result["categories"].items():
         row = [states.get(fate, 0) for fate in Fate]
         lines.append(f"  {name:20} {sum(row):8} {row[0]:10} {row[1]:8} {row[2]:6}")
     reasons = ", ".join(f"{k} x{v}" for k, v in result["dead_letter_reasons"].items()) or "-"
     lines += ["", f"  dead-letter reasons: {reasons}"]
-    if result.get("crash_errors"):
-        lines.append(f"  crashes: {result['crash_errors']}")
+    if figures.get("crash_errors"):  # the embedded drill's only
+        lines.append(f"  crashes: {figures['crash_errors']}")
     failed = failures(result)
     lines.append(f"  verdict: {'OK' if result['ok'] else f'FAILED {failed}'}")
     return "\n".join(lines)

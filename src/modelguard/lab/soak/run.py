@@ -17,6 +17,7 @@ from modelguard.lab.soak.parts import (
     Parts,
     check,
 )
+from modelguard.lab.soak.shapes import EmbeddedSoakReport, ProcessSoakReport, SoakReport
 from modelguard.lab.soak.verdict import verdict
 
 
@@ -28,7 +29,7 @@ def run_soak(
     parts: Parts = DEFAULT_PARTS,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     **options: Any,
-) -> dict[str, Any]:
+) -> SoakReport:
     """Run the soak on `broker`; `options` go to that broker's drill. Raises SoakRefused
     for parts the broker cannot run."""
     check(broker, parts)
@@ -37,10 +38,9 @@ def run_soak(
     if broker == "memory":
         from modelguard.lab.soak.embedded import run_embedded_soak
 
-        result = run_embedded_soak(records, seed, parts, timeout_s=timeout_s, **options)
-    else:
-        from modelguard.lab.soak.processes import run_process_soak
+        embedded = run_embedded_soak(records, seed, parts, timeout_s=timeout_s, **options)
+        return EmbeddedSoakReport(**embedded, ok=verdict(embedded))
+    from modelguard.lab.soak.processes import run_process_soak
 
-        result = run_process_soak(records, seed, parts, timeout_s=timeout_s, **options)
-    result["ok"] = verdict(result)
-    return result
+    processes = run_process_soak(records, seed, parts, timeout_s=timeout_s, **options)
+    return ProcessSoakReport(**processes, ok=verdict(processes))

@@ -17,7 +17,8 @@ FAILURES = ("lost", "duplicates", "crashes", "allocations_missing", "unexpected"
 
 
 def failures(result: Mapping[str, object]) -> dict[str, object]:
-    """The figures that fail the soak, with their values."""
+    """The figures that fail the soak, with their values; `result` is a `SoakFigures`, read
+    through a Mapping because the keys come from a list."""
     return {key: result[key] for key in FAILURES if result.get(key)}
 
 
