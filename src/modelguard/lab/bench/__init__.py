@@ -19,6 +19,7 @@ Each module decides one thing:
 - `targets`: each target is printed next to its measurement as met or not
   met; none is asserted, because a benchmark reports and a test decides;
 - `run`: one run of all of them, and the JSON figures;
+- `shapes`: the JSON figures' shape, as TypedDicts;
 - `report`: the table and `python -m modelguard bench`.
 """
 

@@ -17,6 +17,7 @@ import mongoengine
 
 from modelguard.academy.workers.allocation import VARIANTS as VARIANTS_BY_NAME
 from modelguard.bootstrap import new_worker, open_broker
+from modelguard.lab.bench.shapes import CandidateFigures
 from modelguard.lab.scenarios import create_topics, publish_events
 from modelguard.messaging.consumer import RetryingConsumer
 from modelguard.messaging.idempotency import COLLECTION, IdempotencyGuard
@@ -46,9 +47,9 @@ class Candidate:
     def finish(self) -> None:
         """Tidy up after a batch (untimed)."""
 
-    def figures(self) -> dict:
+    def figures(self) -> CandidateFigures:
         """What the candidate counted beyond its speed."""
-        return {}
+        return CandidateFigures()
 
 
 class Direct(Candidate):
@@ -107,7 +108,8 @@ class ThroughBroker(Candidate):
         self.startup_ms = round((time.perf_counter() - started) * 1000, 1)
 
     def begin(self) -> None:
-        self._before = {**self.outcomes, "service_loads": self.worker.build.loads}
+        self._before = dict(self.outcomes)
+        self._loads_before = self.worker.build.loads
 
     def stage(self, events: list) -> None:
         self.bus = open_broker("memory")
@@ -125,10 +127,15 @@ class ThroughBroker(Candidate):
         self.consumer.close()
         self.bus.close()
 
-    def figures(self) -> dict:
+    def figures(self) -> CandidateFigures:
         """Outcomes and service loads of the timed events; loads at start-up are apart."""
-        now = {**self.outcomes, "service_loads": self.worker.build.loads}
-        return {key: now[key] - self._before[key] for key in now} | {"startup_ms": self.startup_ms}
+        now, before = self.outcomes, self._before
+        return CandidateFigures(
+            succeeded=now[Outcome.SUCCEEDED] - before[Outcome.SUCCEEDED],
+            dead_lettered=now[Outcome.DEAD_LETTERED] - before[Outcome.DEAD_LETTERED],
+            service_loads=self.worker.build.loads - self._loads_before,
+            startup_ms=self.startup_ms,
+        )
 
     def _count(self, attempt) -> None:
         if attempt.outcome in self.outcomes:

@@ -21,6 +21,7 @@ import uuid
 
 from modelguard.bootstrap import open_broker
 from modelguard.config import MissingDatabase, answers_any, kafka_servers, require_database_uri
+from modelguard.lab.bench.shapes import DatabaseLimit
 from modelguard.lab.kafka_run import KafkaRun
 from modelguard.lab.seed import purchases, seed_academy
 from modelguard.messaging.port import Broker
@@ -30,10 +31,13 @@ WORKERS = (1, 2, 4)
 
 
 def kafka_throughput(
-    events: int, workers: tuple[int, ...] = WORKERS, *, limit: dict | None = None
-) -> tuple[dict, str]:
+    events: int,
+    workers: tuple[int, ...] = WORKERS,
+    *,
+    limit: list[DatabaseLimit] | None = None,
+) -> tuple[dict[str, float | None], str]:
     """Events/s of each number of fixed worker processes on real Kafka, or nulls and the
-    reason. A `limit` dict, if given, receives the database limit measured in this run."""
+    reason. A `limit` list, if given, receives the database limit measured in this run."""
     rates: dict[str, float | None] = {str(n): None for n in workers}
     servers = kafka_servers()
     if servers is None:
@@ -48,7 +52,7 @@ def kafka_throughput(
         if limit is not None:
             from modelguard.lab.bench.limit import database_limit
 
-            limit.update(database_limit(uri, events))
+            limit.append(database_limit(uri, events))
         with open_broker("kafka") as bus:
             for count in workers:
                 rates[str(count)] = _kafka_rate(bus, uri, events, count)

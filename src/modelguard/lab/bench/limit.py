@@ -21,6 +21,7 @@ from collections import Counter
 from pymongo import monitoring
 
 from modelguard import db
+from modelguard.lab.bench.shapes import DatabaseLimit
 
 WARMUP_EVENTS = 50
 
@@ -48,7 +49,7 @@ class _Commands(monitoring.CommandListener):
             self.round_trip_ns += event.duration_micros * 1000
 
 
-def database_limit(uri: str, events: int) -> dict:
+def database_limit(uri: str, events: int) -> DatabaseLimit:
     """Events/s of the fixed handler called directly on the server of `uri`, and what
     each event cost there: round trips by command, ms waiting on the server, ms in Python."""
     from modelguard.bootstrap import fresh_process, new_worker, open_database
@@ -79,14 +80,14 @@ def database_limit(uri: str, events: int) -> dict:
         db.disconnect()
     per_event_ms = took_ns / events / 1e6
     server_ms = commands.round_trip_ns / events / 1e6
-    return {
-        "events": events,
-        "events_per_s": round(events / (took_ns / 1e9), 1),
-        "ms_per_event": round(per_event_ms, 3),
-        "round_trips_per_event": round(sum(commands.counts.values()) / events, 2),
-        "round_trips_by_command": {
+    return DatabaseLimit(
+        events=events,
+        events_per_s=round(events / (took_ns / 1e9), 1),
+        ms_per_event=round(per_event_ms, 3),
+        round_trips_per_event=round(sum(commands.counts.values()) / events, 2),
+        round_trips_by_command={
             command: round(n / events, 2) for command, n in sorted(commands.counts.items())
         },
-        "ms_per_event_in_round_trips": round(server_ms, 3),
-        "ms_per_event_in_python": round(per_event_ms - server_ms, 3),
-    }
+        ms_per_event_in_round_trips=round(server_ms, 3),
+        ms_per_event_in_python=round(per_event_ms - server_ms, 3),
+    )

@@ -13,33 +13,35 @@ import gc
 import os
 import sys
 
+from modelguard.lab.bench.shapes import Growth, Snapshot
 
-def snapshot() -> dict:
+
+def snapshot() -> Snapshot:
     """The process's resident set size, modules, and model and service classes, after gc."""
     from mongoengine import Document
 
     gc.collect()
     classes = [o for o in gc.get_objects() if isinstance(o, type)]
-    return {
-        "rss_kb": _rss_kb(),
-        "modules": len(sys.modules),
-        "model_classes": sum(1 for c in classes if issubclass(c, Document) and c is not Document),
+    return Snapshot(
+        rss_kb=_rss_kb(),
+        modules=len(sys.modules),
+        model_classes=sum(1 for c in classes if issubclass(c, Document) and c is not Document),
         # One per load of the admin service's build: the copies a per-call worker keeps.
-        "service_classes": sum(1 for c in classes if c.__name__ == "AllocationService"),
-    }
+        service_classes=sum(1 for c in classes if c.__name__ == "AllocationService"),
+    )
 
 
-def growth(before: dict, middle: dict, after: dict, second_half_events: int) -> dict:
+def growth(before: Snapshot, middle: Snapshot, after: Snapshot, second_half_events: int) -> Growth:
     """What grew from `before` to `after`, and over the second half from `middle`."""
-    return {
-        "memory_growth_kb": _diff(after["rss_kb"], before["rss_kb"]),
+    return Growth(
+        memory_growth_kb=_diff(after["rss_kb"], before["rss_kb"]),
         # The steady part: a leak keeps its slope, settling caches and arenas do not.
-        "second_half_growth_kb": _diff(after["rss_kb"], middle["rss_kb"]),
-        "second_half_events": second_half_events,
-        "modules_added": after["modules"] - before["modules"],
-        "model_classes_alive": after["model_classes"],
-        "service_classes_alive": after["service_classes"],
-    }
+        second_half_growth_kb=_diff(after["rss_kb"], middle["rss_kb"]),
+        second_half_events=second_half_events,
+        modules_added=after["modules"] - before["modules"],
+        model_classes_alive=after["model_classes"],
+        service_classes_alive=after["service_classes"],
+    )
 
 
 def _rss_kb() -> int | None:

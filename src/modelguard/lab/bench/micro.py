@@ -11,9 +11,10 @@ import copy
 import timeit
 
 from modelguard import ModelRegistry
+from modelguard.lab.bench.shapes import Micro
 
 
-def micro(repeat: int = 11) -> dict:
+def micro(repeat: int = 11) -> Micro:
     """The guard's hit against a dict get, and define() on a known model."""
     # Here, not at the top: the import registers User in the process registry, which only
     # a run of the benchmark should do, not an import of it.
@@ -43,13 +44,13 @@ def micro(repeat: int = 11) -> dict:
         )
     finally:
         registry.reset()
-    return {
-        "guard_access_ns": round(ns["guard"], 1),
-        "dict_get_ns": round(ns["dict"], 1),
-        "guard_access_ratio": round(ns["guard"] / ns["dict"], 2),
-        "define_hit_ns": round(ns["define_equal"]),
-        "define_hit_identical_ns": round(ns["define_same"]),
-    }
+    return Micro(
+        guard_access_ns=round(ns["guard"], 1),
+        dict_get_ns=round(ns["dict"], 1),
+        guard_access_ratio=round(ns["guard"] / ns["dict"], 2),
+        define_hit_ns=round(ns["define_equal"]),
+        define_hit_identical_ns=round(ns["define_same"]),
+    )
 
 
 def _interleaved(timers: dict[str, timeit.Timer], repeat: int) -> dict[str, float]:

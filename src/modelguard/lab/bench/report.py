@@ -13,6 +13,7 @@ import json
 
 from modelguard.lab.bench.kafka import KAFKA_PARTITIONS
 from modelguard.lab.bench.run import run_bench
+from modelguard.lab.bench.shapes import BenchReport
 
 
 def main(args: argparse.Namespace) -> int:
@@ -22,7 +23,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def bench_table(result: dict) -> str:
+def bench_table(result: BenchReport) -> str:
     m = result["machine"]
     lines = [
         f"bench: {result['events']} events in batches of {result['batch']}, "
@@ -60,9 +61,9 @@ def bench_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def kafka_lines(result: dict) -> list[str]:
+def kafka_lines(result: BenchReport) -> list[str]:
     rates, ratios = result["kafka_events_per_s"], result["kafka_ratios"]
-    limit = result.get("database_limit") or {}
+    limit = result["database_limit"]
     workers = ", ".join(f"{n} worker(s) {rate} events/s" for n, rate in rates.items())
     lines = [
         "",

@@ -17,11 +17,13 @@ import platform
 import sys
 import time
 from contextlib import contextmanager
+from typing import Any, cast
 
 from modelguard import db
 from modelguard.lab.bench.candidates import Candidate, Direct, ThroughBroker
 from modelguard.lab.bench.kafka import WORKERS, kafka_throughput
 from modelguard.lab.bench.micro import micro
+from modelguard.lab.bench.shapes import BenchReport, DatabaseLimit, Growth, Machine, RunFigures
 from modelguard.lab.bench.targets import kafka_ratios, ratios, targets
 from modelguard.lab.bench.throughput import measure
 
@@ -35,7 +37,7 @@ def run_bench(
     repeat: int = 11,
     kafka_events: int | None = None,
     progress: bool | None = None,
-) -> dict:
+) -> BenchReport:
     """Measure everything once; `kafka="auto"` adds real Kafka when it is there.
 
     `buggy_events` (default: up to 200) bounds the buggy run, which reloads the build
@@ -51,11 +53,18 @@ def run_bench(
     started = time.monotonic()
     bar = tqdm(total=6 * events + buggy_events, desc="bench", unit="ev", file=sys.stderr,
                disable=None if progress is None else not progress)  # fmt: skip
-    runs: dict[str, dict] = {}
-    memory: dict[str, dict] = {}
+    runs: dict[str, RunFigures] = {}
+    memory: dict[str, Growth] = {}
     with bar, _embedded():
         bar.set_postfix_str("micro-benchmarks")
-        result = {"events": events, "batch": batch, "machine": machine(), **micro(repeat)}
+        # Built in steps, since the ratios and targets read the figures before them; the
+        # shape test checks it has exactly BenchReport's keys.
+        result: dict[str, Any] = {
+            "events": events,
+            "batch": batch,
+            "machine": machine(),
+            **micro(repeat),
+        }
         # direct and fixed share one process (both guarded), so they can be interleaved;
         # an unguarded or per-call variant needs a process of its own.
         groups: list[tuple[str, list[Candidate]]] = [
@@ -71,9 +80,6 @@ def run_bench(
             runs.update(figures)
     rate = {name: run["events_per_s"] for name, run in runs.items()}
 
-    def per_process(figure: str) -> dict:
-        return {name: m[figure] for name, m in memory.items()}
-
     result.update(
         {
             "direct_events_per_s": rate["direct"],
@@ -85,18 +91,20 @@ def run_bench(
             "buggy_events_per_s": rate["buggy"],
             "buggy_events_per_s_means": "events dead-lettered per second, 5 failed attempts each",
             "buggy_events": buggy_events,
-            "memory_growth_kb": per_process("memory_growth_kb"),
+            "memory_growth_kb": {name: m["memory_growth_kb"] for name, m in memory.items()},
             "memory": memory,
-            "modules_added": per_process("modules_added"),
-            "model_classes_alive": per_process("model_classes_alive"),
-            "service_classes_alive": per_process("service_classes_alive"),
+            "modules_added": {name: m["modules_added"] for name, m in memory.items()},
+            "model_classes_alive": {name: m["model_classes_alive"] for name, m in memory.items()},
+            "service_classes_alive": {
+                name: m["service_classes_alive"] for name, m in memory.items()
+            },
             "memory_note": "resident set size after gc, end of warm-up to end of run; fixed "
             "ran in one process with direct and direct_idempotent, so its figure covers all three",
             "runs": runs,
         }
     )
     result["ratios"] = ratios(result)
-    limit: dict = {}
+    limit: list[DatabaseLimit] = []
     if kafka == "auto":
         kafka_events = min(events, 1000) if kafka_events is None else kafka_events
         result["kafka_events"] = kafka_events
@@ -106,15 +114,15 @@ def run_bench(
         result["kafka_events_per_s"] = {str(n): None for n in WORKERS}
         note = "not requested"
     result["kafka_note"] = note or None
-    result["database_limit_events_per_s"] = limit.get("events_per_s")
-    result["database_limit"] = limit or None
+    result["database_limit_events_per_s"] = limit[0]["events_per_s"] if limit else None
+    result["database_limit"] = limit[0] if limit else None
     result["kafka_ratios"] = kafka_ratios(result)
     result["targets"] = targets(result)
     result["duration_s"] = round(time.monotonic() - started, 1)
-    return result
+    return cast(BenchReport, result)
 
 
-def machine() -> dict:
+def machine() -> Machine:
     cpu = platform.processor() or None
     try:
         with open("/proc/cpuinfo") as info:
@@ -122,15 +130,15 @@ def machine() -> dict:
                        cpu)  # fmt: skip
     except OSError:
         pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(terse=True),
+    return Machine(
+        nproc=os.cpu_count(),
+        cpu=cpu,
+        python=platform.python_version(),
+        implementation=platform.python_implementation(),
+        platform=platform.platform(terse=True),
         # Other work on the machine slows every candidate; interleaving evens that out.
-        "load_average": _load_average(),
-    }
+        load_average=_load_average(),
+    )
 
 
 def _load_average() -> list[float] | None:

@@ -21,13 +21,14 @@ from collections.abc import Callable
 from modelguard.bootstrap import fresh_process
 from modelguard.lab.bench.candidates import Candidate
 from modelguard.lab.bench.memory import growth, snapshot
+from modelguard.lab.bench.shapes import Growth, RunFigures
 from modelguard.lab.seed import purchases
 from modelguard.lab.soak.database import empty_round, prepare
 
 
 def measure(
     candidates: list[Candidate], events: int, batch: int, tick: Callable[[int], None]
-) -> tuple[dict[str, dict], dict]:
+) -> tuple[dict[str, RunFigures], Growth]:
     """Run `candidates` side by side in one "process", batch by batch, on the same events.
 
     Interleaving the batches spreads any change in the machine's load over every
@@ -68,13 +69,13 @@ def measure(
             tick(len(batch_events))
     memory = growth(before, middle, snapshot(), events - middle_start)
     fresh_process()  # the process ends: its module copies go with it
-    results = {}
+    results: dict[str, RunFigures] = {}
     for candidate in candidates:
         took = seconds[candidate.name]
-        results[candidate.name] = {
-            "events": events,
-            "seconds": round(took, 3),
-            "events_per_s": round(events / took, 1) if took else None,
+        results[candidate.name] = RunFigures(
+            events=events,
+            seconds=round(took, 3),
+            events_per_s=round(events / took, 1) if took else None,
             **candidate.figures(),
-        }
+        )
     return results, memory
