@@ -26,7 +26,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from modelguard.config import retry_topic
 from modelguard.lab.fault_arguments import faults_argument
@@ -49,6 +49,25 @@ SESSION_TIMEOUT_MS = 6_000
 STALL_S = 8.0
 WORKERS = 2
 PARTITIONS = 4
+
+
+class ZombieJson(TypedDict):
+    """`ZombieReport.to_json()`: one key per field, and the verdict."""
+
+    records: int
+    zombies: int
+    session_timeout_ms: int
+    frozen_s: list[float]
+    commits_refused: int
+    handed_back: int
+    redelivered: int
+    allocations: int
+    duplicates: int
+    lost: int
+    processes: int
+    attempts: int
+    duration_s: float
+    ok: bool
 
 
 @dataclass
@@ -77,9 +96,9 @@ class ZombieReport:
             and self.allocations == self.records
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ZombieJson:
         """The JSON object of `soak --broker kafka --zombies N --json`."""
-        return {**asdict(self), "ok": self.ok}
+        return cast(ZombieJson, {**asdict(self), "ok": self.ok})
 
 
 def run_zombie_drill(

@@ -10,8 +10,8 @@ A worker's outcome counts (`succeeded`, `dead_lettered`) are keyed by `Outcome`'
 values, so they are written with the keyword constructor, never as string keys.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: TypedDict reads NotRequired from evaluated
+# annotations, and strings would make every key required at runtime.
 from typing import NotRequired, TypedDict
 
 
