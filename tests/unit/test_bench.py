@@ -7,6 +7,16 @@ import json
 import pytest
 
 from modelguard.lab.bench import bench_table, kafka_throughput, run_bench
+from modelguard.lab.bench.shapes import (
+    BenchReport,
+    Growth,
+    KafkaRatios,
+    Machine,
+    Micro,
+    Ratios,
+    RunFigures,
+    Target,
+)
 
 # The module's runs are set up once, on one pytest worker (make test: --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("bench")
@@ -109,3 +119,32 @@ def test_the_kafka_figures_are_read_against_the_database_limit_and_one_worker():
         "database_ms_per_event": 5.0,
         "consumer_and_broker_ms_per_event": 1.25,
     }
+
+
+def declared(typed_dict: type) -> set[str]:
+    return set(typed_dict.__required_keys__) | set(typed_dict.__optional_keys__)
+
+
+def has_the_keys_of(report: dict, typed_dict: type) -> bool:
+    """Every required key of the type, and no key it does not declare."""
+    return set(typed_dict.__required_keys__) <= set(report) <= declared(typed_dict)
+
+
+def test_a_bench_report_has_the_declared_keys(result):
+    assert has_the_keys_of(result, BenchReport)
+    assert set(result["machine"]) == declared(Machine)
+    assert declared(Micro) <= set(result)
+    assert set(result["ratios"]) == declared(Ratios)
+    assert has_the_keys_of(result["kafka_ratios"], KafkaRatios)
+
+
+def test_each_run_process_and_target_of_the_bench_has_the_declared_keys(result):
+    for name, run in result["runs"].items():
+        assert has_the_keys_of(run, RunFigures), name
+    # A worker behind the broker reports every optional figure; a direct call none.
+    assert set(result["runs"]["fixed"]) == declared(RunFigures)
+    assert set(result["runs"]["direct"]) == set(RunFigures.__required_keys__)
+    for name, growth in result["memory"].items():
+        assert set(growth) == declared(Growth), name
+    for target in result["targets"]:
+        assert set(target) == declared(Target)
