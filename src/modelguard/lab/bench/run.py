@@ -17,7 +17,7 @@ import platform
 import sys
 import time
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from modelguard import db
 from modelguard.lab.bench.candidates import Candidate, Direct, ThroughBroker
@@ -26,6 +26,11 @@ from modelguard.lab.bench.micro import micro
 from modelguard.lab.bench.shapes import BenchReport, DatabaseLimit, Growth, Machine, RunFigures
 from modelguard.lab.bench.targets import kafka_ratios, ratios, targets
 from modelguard.lab.bench.throughput import measure
+
+# The figures of `Growth` the report also gives per process, side by side.
+PerProcessFigure = Literal[
+    "memory_growth_kb", "modules_added", "model_classes_alive", "service_classes_alive"
+]
 
 
 def run_bench(
@@ -80,6 +85,9 @@ def run_bench(
             runs.update(figures)
     rate = {name: run["events_per_s"] for name, run in runs.items()}
 
+    def per_process(figure: PerProcessFigure) -> dict[str, int | None]:
+        return {name: m[figure] for name, m in memory.items()}
+
     result.update(
         {
             "direct_events_per_s": rate["direct"],
@@ -91,13 +99,11 @@ def run_bench(
             "buggy_events_per_s": rate["buggy"],
             "buggy_events_per_s_means": "events dead-lettered per second, 5 failed attempts each",
             "buggy_events": buggy_events,
-            "memory_growth_kb": {name: m["memory_growth_kb"] for name, m in memory.items()},
+            "memory_growth_kb": per_process("memory_growth_kb"),
             "memory": memory,
-            "modules_added": {name: m["modules_added"] for name, m in memory.items()},
-            "model_classes_alive": {name: m["model_classes_alive"] for name, m in memory.items()},
-            "service_classes_alive": {
-                name: m["service_classes_alive"] for name, m in memory.items()
-            },
+            "modules_added": per_process("modules_added"),
+            "model_classes_alive": per_process("model_classes_alive"),
+            "service_classes_alive": per_process("service_classes_alive"),
             "memory_note": "resident set size after gc, end of warm-up to end of run; fixed "
             "ran in one process with direct and direct_idempotent, so its figure covers all three",
             "runs": runs,
