@@ -17,8 +17,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-pytestmark = pytest.mark.notebooks
-
 ROOT = Path(__file__).resolve().parents[2]
 AUDIT = ROOT / "docs" / "claims.md"
 
@@ -47,9 +45,10 @@ def sections() -> dict[str, tuple[str, str]]:
     """Notebook number -> (its title as the audit gives it, the section's text)."""
     text = AUDIT.read_text(encoding="utf-8")
     found = list(SECTION.finditer(text))
+    ends = [match.start() for match in found[1:]] + [len(text)]
     return {
-        match[1]: (match[2], text[match.end() : found[n + 1].start() if n + 1 < len(found) else None])
-        for n, match in enumerate(found)
+        match[1]: (match[2], text[match.end() : end])
+        for match, end in zip(found, ends, strict=True)
     }
 
 
@@ -101,7 +100,7 @@ def test_the_audit_covers_the_notebooks_it_was_given():
         assert rows_of(number, body), f"section {number} has no rows"
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[f"{r.notebook}-{r.cell}-{n}" for n, r in enumerate(ROWS)])
+@pytest.mark.parametrize("row", ROWS, ids=[f"{row.notebook}-{row.cell}" for row in ROWS])
 def test_each_claim_is_in_its_cell_and_shown_where_the_row_says(row):
     cells = notebook(row.notebook).cells
     cell = cells[row.cell]
