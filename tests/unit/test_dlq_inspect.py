@@ -78,7 +78,7 @@ def test_the_report_reads_in_the_operators_order(flooded):
     positions = [text.index(heading) for heading in order]
     assert positions == sorted(positions)
     assert "user.py ran twice, under 'admin_build_" in " ".join(text.split())
-    diagnosis = text[text.index("diagnosis ("):].splitlines()
+    diagnosis = text[text.index("diagnosis (") :].splitlines()
     assert max(len(line) for line in diagnosis if "file: " not in line) <= 88  # wrapped
     assert f"{TOPIC}[" in text
 
