@@ -148,7 +148,7 @@ def trigger_of(
     by name; one that no entry does was given to the file by whoever loaded it.
     """
     if first.file != again.file:
-        return Trigger.TWO_FILES, (f"{first.file} compiled it first, then {again.file}")
+        return Trigger.TWO_FILES, f"{first.file} compiled it first, then {again.file}"
     if first.module == again.module:
         return Trigger.RELOAD, (
             f"re-executed under the same name {first.module!r} "
@@ -160,7 +160,8 @@ def trigger_of(
             "run as '__main__', the program Python was started with (`python -m` or a "
             f"script), and imported by its name {other!r}, which runs it a second time"
         )
-    entries = {os.path.realpath(entry or os.curdir) for entry in _search_path(search_path)}
+    searched = sys.path if search_path is None else search_path
+    entries = {os.path.realpath(entry or os.curdir) for entry in searched}
     roots = {site.module: _import_root(site) for site in (first, again)}
     by_path = [module for module, root in roots.items() if root not in entries]
     if by_path:
@@ -214,10 +215,6 @@ def wrap(paragraph: str, width: int = 88, indent: str = "", hang: str = "  ") ->
         break_long_words=False,
         break_on_hyphens=False,
     )
-
-
-def _search_path(given: Sequence[str] | None) -> Sequence[str]:
-    return sys.path if given is None else given
 
 
 def _import_root(site: CompileSite) -> str | None:
