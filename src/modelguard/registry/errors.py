@@ -123,14 +123,27 @@ class Trigger(StrEnum):
     TWO_FILES = "two files, one model name"
 
 
-_FIX = (
-    "Fix: import model modules once, or register them with the guard "
-    "`models.get(name) or model(name, schema)` or with define(name, schema)."
+_GUARD = (
+    "or register its models with the guard `models.get(name) or model(name, schema)` or define()"
 )
-_TWO_FILES_FIX = (
-    "Fix: give one of the two models another name; the guard would silently hand "
-    "the second file the first file's model."
-)
+# What to do about each trigger: the cause says what happened, this what ends it.
+_FIXES = {
+    Trigger.RELOAD: f"Fix: restart instead of reloading a model module, {_GUARD}.",
+    Trigger.MAIN: (
+        "Fix: never import the file Python was started with; keep the models in a module "
+        f"that both import, {_GUARD}."
+    ),
+    Trigger.TWO_SYS_PATH_ENTRIES: (
+        f"Fix: keep one of the two folders off sys.path and import the file by one name, {_GUARD}."
+    ),
+    Trigger.LOAD_BY_PATH: (
+        f"Fix: import the module by its name, once, instead of loading its file, {_GUARD}."
+    ),
+    Trigger.TWO_FILES: (
+        "Fix: give one of the two models another name; the guard would silently hand "
+        "the second file the first file's model."
+    ),
+}
 # The diagnosis note of one file that ran twice; `double_run_in` reads it back.
 _RAN_TWICE = re.compile(
     r"(?P<file>.+) ran twice \((?P<trigger>[^)]+)\): (?P<cause>.+?)\. Fix: ", re.S
@@ -189,8 +202,10 @@ def diagnose(
 
 def _worded(first: CompileSite, trigger: Trigger, cause: str) -> str:
     if trigger is Trigger.TWO_FILES:
-        return f"Two different files compiled one model name ({trigger}): {cause}. {_TWO_FILES_FIX}"
-    return f"{first.file} ran twice ({trigger}): {cause}. {_FIX}"
+        return (
+            f"Two different files compiled one model name ({trigger}): {cause}. {_FIXES[trigger]}"
+        )
+    return f"{first.file} ran twice ({trigger}): {cause}. {_FIXES[trigger]}"
 
 
 def readable(error: BaseException, width: int = 88, indent: str = "") -> str:
