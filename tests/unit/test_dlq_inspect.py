@@ -67,7 +67,7 @@ def test_the_diagnosis_names_the_file_that_ran_twice(flooded):
     assert runs.first_module.startswith("admin_build_")
     assert all(m.startswith("admin_build_") and m != runs.first_module for m in runs.again_modules)
     assert runs.example.startswith(f"user.py ran twice, under {runs.first_module!r} and ")
-    assert "loaded by file path" in runs.cause
+    assert runs.cause.startswith("loaded by file path as 'admin_build_")
 
 
 def test_the_report_reads_in_the_operators_order(flooded):
@@ -77,7 +77,9 @@ def test_the_report_reads_in_the_operators_order(flooded):
              "most common messages:", "diagnosis ("]  # fmt: skip
     positions = [text.index(heading) for heading in order]
     assert positions == sorted(positions)
-    assert "user.py ran twice, under 'admin_build_" in text
+    assert "user.py ran twice, under 'admin_build_" in " ".join(text.split())
+    diagnosis = text[text.index("diagnosis (") :].splitlines()
+    assert max(len(line) for line in diagnosis if "file: " not in line) <= 88  # wrapped
     assert f"{TOPIC}[" in text
 
 

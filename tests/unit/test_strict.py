@@ -19,7 +19,7 @@ from mongoengine.base import DocumentMetaclass
 from mongoengine.base.common import _document_registry, get_document
 
 from modelguard import ModelRegistry, OverwriteModelError, Schema, strict
-from modelguard.registry.errors import double_run_in
+from modelguard.registry.errors import Trigger, double_run_in
 from modelguard.registry.loading import execute_file
 
 MODELS = """
@@ -78,7 +78,8 @@ def test_a_reload_raises_naming_the_file_and_keeps_the_first_class(package, name
     assert str(error) == f"Cannot overwrite `Trainee{name}` model once compiled."
     assert error.first.file == error.again.file == str((package / "models.py").resolve())
     assert error.first.module == error.again.module == f"{package.name}.models"
-    assert "re-executed under the same name" in error.diagnosis
+    assert error.trigger is Trigger.RELOAD
+    assert f"re-executed under the same name '{package.name}.models'" in error.diagnosis
     assert any("strict.overwriting()" in note for note in error.__notes__)
     assert get_document(f"Trainee{name}") is first
 
@@ -94,9 +95,13 @@ def test_the_same_file_under_a_second_module_name_raises_with_both_names(package
         sys.path.remove(str(package))
     error = raised.value
     assert (error.first.module, error.again.module) == (f"{package.name}.models", "models")
-    assert "executed under two module names" in error.diagnosis
+    assert error.trigger is Trigger.TWO_SYS_PATH_ENTRIES
+    folder = package.resolve()
+    assert f"{folder.parent} gives it the name '{package.name}.models'" in error.diagnosis
+    assert f"{folder} gives it the name 'models'" in error.diagnosis
     run = double_run_in(error.__notes__)  # the notes read back, as from a DLQ header
     assert run is not None and run.file == error.first.file
+    assert run.trigger == Trigger.TWO_SYS_PATH_ENTRIES and run.cause in error.diagnosis
 
 
 def test_a_load_by_file_path_raises(package, name):
@@ -105,6 +110,8 @@ def test_a_load_by_file_path_raises(package, name):
     with pytest.raises(OverwriteModelError, match=f"`Trainee{name}`") as raised:
         execute_file(package / "models.py", "copy_of_models")
     assert raised.value.again.module == "copy_of_models"
+    assert raised.value.trigger is Trigger.LOAD_BY_PATH
+    assert "loaded by file path as 'copy_of_models'" in raised.value.diagnosis
 
 
 def test_a_module_run_as_main_and_imported_by_name_raises(package, name):
@@ -129,8 +136,8 @@ def test_a_module_run_as_main_and_imported_by_name_raises(package, name):
         "__main__",
         f"{package.name}.app",
     )
-    notes = raised.value.__notes__
-    assert any("'__main__' is the file Python was started with" in note for note in notes)
+    assert raised.value.trigger is Trigger.MAIN
+    assert f"imported by its name '{package.name}.app'" in raised.value.diagnosis
 
 
 def test_abstract_bases_and_inheriting_subclasses_are_not_redefinitions(package, name):
@@ -182,7 +189,7 @@ def test_warn_mode_warns_with_the_diagnosis_and_lets_the_second_class_win(packag
     warning = caught[0]
     assert str(warning.message).startswith(f"Cannot overwrite `Trainee{name}` model")
     assert warning.filename == str((package / "models.py").resolve())
-    assert "The same file ran twice" in str(warning.message)
+    assert "ran twice (reload)" in str(warning.message)
     assert isinstance(warning.message, strict.RedefinedDocumentWarning)
     assert isinstance(warning.message.error, OverwriteModelError)
     assert get_document(f"Trainee{name}") is not first

@@ -56,7 +56,7 @@ CHECKS = textwrap.dedent(
         importlib.reload(shop.models)
     except OverwriteModelError as error:
         assert error.first.module == error.again.module == "shop.models", error.__notes__
-        assert "The same file ran twice" in error.diagnosis
+        assert "ran twice (reload)" in error.diagnosis
     else:
         raise AssertionError("reload was not refused")
     assert get_document("Cart") is first

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 import modelguard
 from modelguard.academy.workers.before_fix import strip_guard
+from modelguard.registry.errors import readable
 from modelguard.registry.loading import execute_file
 
 
@@ -51,7 +52,6 @@ def run(echo: Callable[[str], None] = print) -> int:
             echo(f"   -> {step()}")
         except modelguard.ModelRegistryError as error:
             raised += 1
-            echo(f"   !! {type(error).__name__}: {error}")
-            for note in getattr(error, "__notes__", []):
-                echo(f"      {note}")
+            # The message, then each note, wrapped and indented under the step.
+            echo("   !! " + readable(error, indent="      ").removeprefix("      "))
     return raised

@@ -7,7 +7,7 @@ were executed at module level from the *same source file*: that is the file
 running a second time (reload, `%autoreload`, a load by path, a double import
 through two `sys.path` entries, `python -m` plus an import by name). It then
 raises the registry's `OverwriteModelError`, with the same notes the registry
-writes (which file, the first and second module names, how it ran twice), and
+writes (which file, the first and second module names, which trigger ran it twice), and
 mongoengine keeps the first class. `enable(action="warn")` lets the second
 class win, as mongoengine does, and emits a `RuntimeWarning` instead, as Django
 does for a reloaded model; `-W error::RuntimeWarning` turns that back into a failure.
@@ -139,7 +139,7 @@ def _judged_new(mcs: type, name: str, bases: tuple[type, ...], attrs: dict[str, 
         first = _sites.get(old) or _site_of(old)
         if first is None or first.file != site.file:
             return cls
-        error = _refusal(class_name, first, site)
+        error = OverwriteModelError(class_name, first, site)
         if _action == "warn":
             warning = RedefinedDocumentWarning(error)
             try:
@@ -155,17 +155,6 @@ def _judged_new(mcs: type, name: str, bases: tuple[type, ...], attrs: dict[str, 
         "in modelguard.strict.overwriting()."
     )
     raise error
-
-
-def _refusal(class_name: str, first: CompileSite, again: CompileSite) -> OverwriteModelError:
-    """The registry's error and notes, plus what `__main__` means when it is one of the names."""
-    error = OverwriteModelError(class_name, first, again)
-    if "__main__" in (first.module, again.module):
-        error.add_note(
-            "'__main__' is the file Python was started with (a script, or `python -m`); "
-            "importing that file by its module name runs it a second time."
-        )
-    return error
 
 
 def _module_level_site() -> CompileSite | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from modelguard.ops.dlq import MOST_COMMON, DlqSummary
+from modelguard.registry.errors import wrap
 
 
 def dlq_report(summary: DlqSummary) -> str:
@@ -41,11 +42,14 @@ def dlq_report(summary: DlqSummary) -> str:
         others = len(runs.again_modules)
         lines += [
             "",
-            f"diagnosis ({runs.records} record(s)): {runs.example}",
+            wrap(f"diagnosis ({runs.records} record(s)): {runs.example}", hang="    "),
             f"  file: {runs.file}",
-            f"  first ran as {runs.first_module!r}; these records' last attempts ran it "
-            f"again as {others} other module name(s), e.g. "
-            f"{', '.join(repr(m) for m in list(runs.again_modules)[:3])}",
+            wrap(
+                f"first ran as {runs.first_module!r}; these records' last attempts ran it "
+                f"again as {others} other module name(s), e.g. "
+                f"{', '.join(repr(m) for m in list(runs.again_modules)[:3])}",
+                indent="  ",
+            ),
         ]
     return "\n".join(lines)
 
