@@ -110,7 +110,7 @@ def test_a_pattern_that_matches_nothing_deletes_nothing_and_does_not_raise(
 
 
 def test_deleting_by_anything_but_a_name_or_a_pattern_raises_type_error(registry):
-    with pytest.raises(TypeError, match="name or a compiled re.Pattern"):
+    with pytest.raises(TypeError, match="must be a string or a compiled re.Pattern"):
         registry.delete_model(42)  # type: ignore[arg-type]
 
 
@@ -124,20 +124,32 @@ def test_model_names_keep_registration_order_through_overwrite_and_delete(regist
     assert registry.model_names() == ["OrderY", "OrderZ", "OrderX"]
 
 
-def test_a_per_call_false_beats_a_registry_wide_true(name, user_schema):
+def test_a_registry_wide_true_beats_a_per_call_false(name, user_schema):
+    """As on the Mongoose object: a global setting that was set at all decides."""
     reg = ModelRegistry(overwrite_models=True)
     try:
-        reg.model(name, user_schema)
-        with pytest.raises(OverwriteModelError):
-            reg.model(name, Schema({}), overwrite=False)
+        first = reg.model(name, user_schema)
+        assert reg.model(name, Schema({}), overwrite=False) is not first
     finally:
         reg.reset()
 
 
-def test_a_per_call_true_beats_a_registry_wide_false(registry, name, user_schema):
-    assert registry.overwrite_models is False
+def test_a_registry_wide_false_beats_a_per_call_true(name, user_schema):
+    reg = ModelRegistry(overwrite_models=False)
+    try:
+        reg.model(name, user_schema)
+        with pytest.raises(OverwriteModelError):
+            reg.model(name, Schema({}), overwrite=True)
+    finally:
+        reg.reset()
+
+
+def test_a_per_call_option_decides_while_the_registry_wide_one_is_unset(registry, name, user_schema):
+    assert registry.overwrite_models is None
     first = registry.model(name, user_schema)
     assert registry.model(name, Schema({}), overwrite=True) is not first
+    with pytest.raises(OverwriteModelError):
+        registry.model(name, Schema({}), overwrite=False)
 
 
 def test_overwriting_compiles_again_even_for_the_same_schema_object(name, user_schema):
