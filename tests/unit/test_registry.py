@@ -144,7 +144,7 @@ def test_a_registry_wide_false_beats_a_per_call_true(name, user_schema):
         reg.reset()
 
 
-def test_a_per_call_option_decides_while_the_registry_wide_one_is_unset(registry, name, user_schema):
+def test_a_per_call_option_decides_while_the_global_one_is_unset(registry, name, user_schema):
     assert registry.overwrite_models is None
     first = registry.model(name, user_schema)
     assert registry.model(name, Schema({}), overwrite=True) is not first

@@ -289,7 +289,9 @@ def _document_class(
             "Python class has one namespace for that attribute and a field of the same name. "
             "This is Python's constraint; Mongoose accepts the path."
         )
-    meta: dict[str, Any] = {"collection": collection or schema.collection or default_collection(name)}
+    meta: dict[str, Any] = {
+        "collection": collection or schema.collection or default_collection(name)
+    }
     if schema.indexes:
         meta["indexes"] = list(schema.indexes)
     attrs = {
