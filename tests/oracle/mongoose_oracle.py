@@ -148,7 +148,7 @@ class RegistryWorld:
             return field_set(spec["pojo"])
         if "of" in spec:
             return self._by_id[spec["of"]].schema  # type: ignore[attr-defined]
-        return None
+        return spec.get("string")
 
     def _run(self, request: dict[str, Any]) -> Any:
         op = request["op"]

@@ -44,8 +44,6 @@ from oracle.mongoose_oracle import (
 from modelguard import MissingSchemaError, ModelRegistry, OverwriteModelError, Schema
 from modelguard.registry.collection_names import default_collection
 
-pytestmark = pytest.mark.xdist_group("mongoose-oracle")
-
 EXAMPLES = int(os.environ.get("MODELGUARD_ORACLE_EXAMPLES", "200"))
 STEPS = int(os.environ.get("MODELGUARD_ORACLE_STEPS", "25"))
 
@@ -263,6 +261,29 @@ def test_collection_names_are_mongooses(oracle):
     agree()
 
 
+@pytest.mark.parametrize(
+    ("name", "collection"),
+    [
+        ("Person", "people"),
+        ("Child", "children"),
+        ("Mouse", "mice"),
+        ("Quiz", "quizzes"),
+        ("Bus", "buses"),
+        ("Analysis", "analyses"),
+        ("Wife", "wives"),
+        ("Sheep", "sheep"),
+        ("User1", "user1"),
+        ("User", "users"),
+        ("DoubtReply", "doubtreplies"),
+    ],
+)
+def test_the_collection_names_the_docs_quote(both, name, collection):
+    request = {"op": "model", "name": name, "schema": {"pojo": []}}
+    mongoose, registry = both(request)
+    compare(request, mongoose, registry)
+    assert registry["value"]["collection"] == collection
+
+
 # -- The documented differences (docs/registry.md), each measured on Mongoose and
 # -- expected of the registry, so neither side can change without a test failing.
 
@@ -328,6 +349,23 @@ def test_missing_schema_error_names_the_python_call(both):
     mongoose, registry = both({"op": "model", "name": "Ghost"})
     assert mongoose["error"]["message"].endswith("Use mongoose.model(name, schema)")
     assert registry["error"]["message"].endswith("Use modelguard.model(name, schema)")
+
+
+def test_a_collection_as_the_second_argument_is_refused(both):
+    both({"op": "model", "name": "User", "schema": {"pojo": []}})
+    mongoose, registry = both({"op": "model", "name": "User", "schema": {"string": "folk"}})
+    assert mongoose["value"]["collection"] == "folk"  # Mongoose: an uncached model on "folk"
+    assert registry["error"]["class"] == "TypeError"
+    mongoose, registry = both({"op": "model", "name": "User", "collection": "folk"})
+    assert registry["value"] == {**mongoose["value"], "model": registry["value"]["model"]}
+
+
+def test_case_insensitive_patterns_follow_pythons_re(both):
+    """Python's re.IGNORECASE lets `s` match the long s `ſ`; JavaScript's `i` does not."""
+    both({"op": "model", "name": "ſ", "schema": {"pojo": []}, "collection": "long_s"})
+    mongoose, registry = both({"op": "delete_model", "pattern": {"source": "s", "flags": "i"}})
+    assert mongoose["state"][0]["names"] == ["ſ"]
+    assert registry["state"][0]["names"] == []
 
 
 def test_models_cannot_be_assigned():

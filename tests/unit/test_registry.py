@@ -225,9 +225,17 @@ def test_collection_comes_from_the_schema(registry, name):
         ("Analytics", "analytics"),
         ("Box", "boxes"),
         ("Day", "days"),
+        ("Person", "people"),
+        ("Child", "children"),
+        ("Quiz", "quizzes"),
+        ("Bus", "buses"),
+        ("Wife", "wives"),
+        ("Sheep", "sheep"),
+        ("User1", "user1"),
+        ("system.profile", "system.profile"),
     ],
 )
-def test_the_default_collection_is_the_pluralised_lower_case_name(model_name, collection):
+def test_the_default_collection_is_mongooses_plural(model_name, collection):
     from modelguard.registry.model_registry import default_collection
 
     assert default_collection(model_name) == collection

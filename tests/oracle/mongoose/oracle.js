@@ -11,7 +11,7 @@
 //   {op: "schema", id, fields: [path...], collection}   new Schema({path: String}, {collection})
 //   {op: "model", reg, name, schema?, collection?, overwrite?}   model(...); with only `name`
 //       it is the one-argument lookup. schema is {ref: id} | {pojo: [path...]} | {of: modelId}
-//       (that model's .schema) | {undefined: true}
+//       (that model's .schema) | {string: text} | {undefined: true}
 //   {op: "get", reg, name}          models[name]
 //   {op: "guard", reg, name, schema}   models[name] || model(name, schema)
 //   {op: "del", reg, name}          delete models[name]
@@ -81,6 +81,9 @@ function schemaArg(spec) {
   }
   if (spec.of !== undefined) {
     return byId[spec.of].schema;
+  }
+  if (spec.string !== undefined) {
+    return spec.string;
   }
   return undefined;
 }
