@@ -173,12 +173,43 @@ def test_define_ignores_the_registry_wide_setting(name, user_schema):
         reg.reset()
 
 
-def test_models_is_a_read_only_live_view(registry, name, user_schema):
+def test_models_is_a_live_view_that_refuses_assignment(registry, name, user_schema):
     view = registry.models
     with pytest.raises(TypeError):
         view[name] = object  # type: ignore[index]
     cls = registry.model(name, user_schema)
     assert view.get(name) is cls
+
+
+def test_del_models_forgets_the_model_so_compiling_again_succeeds(registry, name, user_schema):
+    """`delete mongoose.models.User`, then compiling again: the Next.js idiom."""
+    first = registry.model(name, user_schema)
+    del registry.models[name]
+    assert registry.models.get(name) is None and name not in registry.model_names()
+    assert _document_registry.get(name) is None
+    second = registry.models.get(name) or registry.model(name, Schema(dict(user_schema.fields)))
+    assert second is not first and registry.model(name) is second
+    assert registry.models.pop(name) is second and registry.models.pop(name, None) is None
+    with pytest.raises(KeyError):
+        del registry.models[name]
+
+
+def test_delete_model_returns_the_registry(registry, user_schema):
+    registry.model("ChainA", user_schema)
+    registry.model("ChainB", user_schema)
+    assert registry.delete_model("ChainA").delete_model(re.compile("B$")) is registry
+    assert registry.model_names() == []
+
+
+def test_another_collection_gives_an_uncached_model_each_call(registry, name, user_schema):
+    cached = registry.model(name, user_schema)
+    one = registry.model(name, user_schema, "archive")
+    two = registry.model(name, collection="archive")
+    assert len({cached, one, two}) == 3
+    assert one._get_collection_name() == two._get_collection_name() == "archive"
+    assert one.schema is user_schema and registry.model(name, one.schema) is cached
+    assert registry.models[name] is cached and _document_registry[name] is cached
+    assert registry.model(name, user_schema, cached._get_collection_name()) is cached
 
 
 def test_the_guard_compiles_once_and_then_returns_the_cached_model(registry, name, user_schema):
