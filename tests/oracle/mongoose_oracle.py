@@ -64,9 +64,18 @@ class MongooseOracle:
         self.version = self.ask({"op": "version"})["value"]
 
     def ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        assert self._process.stdin is not None and self._process.stdout is not None
+        self.send(request)
+        return self.receive()
+
+    def send(self, request: dict[str, Any]) -> None:
+        """Send one operation; `receive()` reads its answer. In between, the caller may
+        work while Node does (the differential test runs the registry's side there)."""
+        assert self._process.stdin is not None
         self._process.stdin.write(json.dumps(request) + "\n")
         self._process.stdin.flush()
+
+    def receive(self) -> dict[str, Any]:
+        assert self._process.stdout is not None
         line = self._process.stdout.readline()
         if not line:
             raise RuntimeError(f"the Mongoose oracle exited ({self._process.wait()})")

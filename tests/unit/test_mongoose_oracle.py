@@ -128,8 +128,10 @@ def test_registry_behaves_as_mongoose(oracle, record_property):
 
         def step(self, request: dict[str, Any]) -> None:
             counts["steps"] += 1
-            mongoose = oracle.ask(request)
-            compare(request, mongoose, self.world.ask(request))
+            oracle.send(request)
+            registry = self.world.ask(request)  # while Node runs the same step
+            mongoose = oracle.receive()
+            compare(request, mongoose, registry)
             seen = [mongoose["value"]] + [m for s in mongoose["state"] for _, m in s["models"]]
             ids = [v["model"] for v in seen if isinstance(v, dict) and "model" in v]
             self.models = max([self.models, *(i + 1 for i in ids)])
