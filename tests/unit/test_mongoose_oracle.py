@@ -46,7 +46,7 @@ from modelguard import MissingSchemaError, ModelRegistry, OverwriteModelError, S
 from modelguard.registry.collection_names import default_collection
 
 EXAMPLES = int(os.environ.get("MODELGUARD_ORACLE_EXAMPLES", "200"))
-STEPS = int(os.environ.get("MODELGUARD_ORACLE_STEPS", "25"))
+STEPS = int(os.environ.get("MODELGUARD_ORACLE_STEPS", "20"))
 
 # Names a learner would write, and names that test Mongoose's pluraliser: irregular
 # nouns, its uncountables, names ending in digits or punctuation, integer-like names
@@ -448,3 +448,19 @@ def test_overwriting_without_a_schema_is_missing_schema_error():
             registry.model("User", Schema({}))
     finally:
         registry.reset()
+
+
+def test_the_install_script_says_when_mongoose_is_not_installed(tmp_path):
+    import subprocess
+
+    from oracle.mongoose_oracle import INSTALL_SCRIPT
+
+    done = subprocess.run(
+        ["bash", str(INSTALL_SCRIPT), "path"],
+        env={**os.environ, "MODELGUARD_CACHE": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "not installed: run scripts/mongoose.sh install" in done.stderr
