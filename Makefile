@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Kernels get CurveZMQ keys, so they run encrypted and print no warning about plain TCP.
 KERNEL := --KernelManager.transport_encryption=auto --ExecutePreprocessor.kernel_name=python3
 
-.PHONY: setup demo test test-unit test-integration lab lint lint-real services-up services-down clean
+.PHONY: setup mongoose demo test test-unit test-integration lab lint lint-real services-up services-down clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 setup: $(STAMP)
+
+# Real Mongoose 8 (pinned in tests/oracle/mongoose/) for the registry's differential test,
+# installed once into ~/.cache/modelguard. Without Node.js and npm the test skips and says why.
+mongoose:
+	@if command -v npm >/dev/null; then \
+	    bash scripts/mongoose.sh install >/dev/null || echo "mongoose: install failed; its test will say why"; \
+	fi
 
 demo: setup
 	$(BIN)/python -m modelguard walkthrough
@@ -40,10 +47,10 @@ demo: setup
 # `xdist_group` goes to one worker whole, so its module-scoped runs are set up once.
 JOBS ?= 3
 
-test: setup
+test: setup mongoose
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
-test-unit: setup
+test-unit: setup mongoose
 	$(BIN)/python -m pytest tests/unit
 
 # The local services' addresses, named for this target only: nothing else assumes them.

@@ -12,10 +12,6 @@ docstring says which part was left out.
 
 Mongoose registry tests that do not apply, and why:
 
-- test/index.test.js and test/connection.test.js, "passing collection name /
-  when model name already exists / returns a new uncached model": `model()`
-  takes no collection argument here, so there are no uncached subclasses; a
-  schema carries its collection.
 - test/index.test.js, "clones schema when instance of another Mongoose
   instance's Schema class (gh-11047)": there is one Schema class, shared by
   every registry.
@@ -23,8 +19,6 @@ Mongoose registry tests that do not apply, and why:
   tests ("declaring global plugins (gh-5690)" and the rest): no plugins and no
   schema cloning; a compiled model copies its fields, so a schema is never
   changed by compiling it.
-- test/index.test.js, "returns the model at creation", its collection-argument
-  half: as above, the collection lives in the schema (ported as such).
 - test/connection.test.js, ".model() / should properly assign the db":
   `Model.model(name)` (a lookup through a model's own connection) has no
   counterpart; compiled classes are plain mongoengine documents.
@@ -35,10 +29,12 @@ Mongoose registry tests that do not apply, and why:
   (gh-9406)", their `'deleteModel'` and `'model'` events: the registry emits no
   events (ported without them).
 
-Where Mongoose's two levels disagree, the registry takes one side, and says so
-in `modelguard.registry.model_registry`: a per-call `overwrite=` wins as on a
-connection (not the top level's global-wins), and an overwrite replaces what
-lookups return as at the top level (a connection keeps its first model).
+Where Mongoose's two levels disagree, the registry is the Mongoose object, as
+real Mongoose 8 showed in tests/unit/test_mongoose_oracle.py: a registry-wide
+`overwrite_models`, once set, beats a per-call `overwrite=` both ways (a
+connection lets the per-call option win), and an overwrite replaces what lookups
+return (a connection keeps its first model). The connection tests below are
+ported to a registry on those terms.
 """
 
 from __future__ import annotations
@@ -75,15 +71,12 @@ class TestMongooseModule:
             m.model("Test")
 
     def test_returns_the_model_at_creation(self, m, mongo):
-        """test/index.test.js, "model() / returns the model at creation".
-
-        Mongoose passes the collection as an argument; here the schema names it.
-        """
+        """test/index.test.js, "model() / returns the model at creation"."""
         Named = m.model("Named", name_schema())
         assert Named().name is None
         assert Named(name="Peter Bjorn").name == "Peter Bjorn"
 
-        Numbered = m.model("Numbered", Schema({"number": fields.IntField()}, collection="blog"))
+        Numbered = m.model("Numbered", Schema({"number": fields.IntField()}), "blog")
         assert Numbered(number=1234).number == 1234
         assert Numbered._get_collection_name() == "blog"
 
@@ -107,10 +100,22 @@ class TestMongooseModule:
     def test_allows_passing_identical_name_schema_collection_args(self, m):
         """test/index.test.js, "model() / allows passing identical name+schema+collection args
         (gh-5767)"."""
-        schema = Schema({}, collection="AA")
-        model = m.model("A", schema)
-        assert m.model("A", schema) is model
+        schema = Schema({})
+        model = m.model("A", schema, "AA")
+        assert m.model("A", schema, "AA") is model
         assert model._get_collection_name() == "AA"
+
+    def test_passing_collection_name_when_model_name_already_exists(self, m):
+        """test/index.test.js, "passing collection name / when model name already exists /
+        returns a new uncached model"."""
+        A = m.model("Test", Schema({"a": fields.ListField()}))
+        B = m.model("Test")
+        C = m.model("Test", collection="alternateName")
+        assert A._get_collection_name() == B._get_collection_name()
+        assert A._get_collection_name() != C._get_collection_name()
+        assert m.models["Test"] is A
+        assert C._get_collection_name() == "alternateName"
+        assert m.model("Test", collection="alternateName") is not C
 
     def test_throws_on_unknown_model_name(self):
         """test/index.test.js, "model() / throws on unknown model name".

@@ -110,7 +110,7 @@ def test_a_pattern_that_matches_nothing_deletes_nothing_and_does_not_raise(
 
 
 def test_deleting_by_anything_but_a_name_or_a_pattern_raises_type_error(registry):
-    with pytest.raises(TypeError, match="name or a compiled re.Pattern"):
+    with pytest.raises(TypeError, match="must be a string or a compiled re.Pattern"):
         registry.delete_model(42)  # type: ignore[arg-type]
 
 
@@ -124,20 +124,32 @@ def test_model_names_keep_registration_order_through_overwrite_and_delete(regist
     assert registry.model_names() == ["OrderY", "OrderZ", "OrderX"]
 
 
-def test_a_per_call_false_beats_a_registry_wide_true(name, user_schema):
+def test_a_registry_wide_true_beats_a_per_call_false(name, user_schema):
+    """As on the Mongoose object: a global setting that was set at all decides."""
     reg = ModelRegistry(overwrite_models=True)
     try:
-        reg.model(name, user_schema)
-        with pytest.raises(OverwriteModelError):
-            reg.model(name, Schema({}), overwrite=False)
+        first = reg.model(name, user_schema)
+        assert reg.model(name, Schema({}), overwrite=False) is not first
     finally:
         reg.reset()
 
 
-def test_a_per_call_true_beats_a_registry_wide_false(registry, name, user_schema):
-    assert registry.overwrite_models is False
+def test_a_registry_wide_false_beats_a_per_call_true(name, user_schema):
+    reg = ModelRegistry(overwrite_models=False)
+    try:
+        reg.model(name, user_schema)
+        with pytest.raises(OverwriteModelError):
+            reg.model(name, Schema({}), overwrite=True)
+    finally:
+        reg.reset()
+
+
+def test_a_per_call_option_decides_while_the_global_one_is_unset(registry, name, user_schema):
+    assert registry.overwrite_models is None
     first = registry.model(name, user_schema)
     assert registry.model(name, Schema({}), overwrite=True) is not first
+    with pytest.raises(OverwriteModelError):
+        registry.model(name, Schema({}), overwrite=False)
 
 
 def test_overwriting_compiles_again_even_for_the_same_schema_object(name, user_schema):
@@ -161,12 +173,43 @@ def test_define_ignores_the_registry_wide_setting(name, user_schema):
         reg.reset()
 
 
-def test_models_is_a_read_only_live_view(registry, name, user_schema):
+def test_models_is_a_live_view_that_refuses_assignment(registry, name, user_schema):
     view = registry.models
     with pytest.raises(TypeError):
         view[name] = object  # type: ignore[index]
     cls = registry.model(name, user_schema)
     assert view.get(name) is cls
+
+
+def test_del_models_forgets_the_model_so_compiling_again_succeeds(registry, name, user_schema):
+    """`delete mongoose.models.User`, then compiling again: the Next.js idiom."""
+    first = registry.model(name, user_schema)
+    del registry.models[name]
+    assert registry.models.get(name) is None and name not in registry.model_names()
+    assert _document_registry.get(name) is None
+    second = registry.models.get(name) or registry.model(name, Schema(dict(user_schema.fields)))
+    assert second is not first and registry.model(name) is second
+    assert registry.models.pop(name) is second and registry.models.pop(name, None) is None
+    with pytest.raises(KeyError):
+        del registry.models[name]
+
+
+def test_delete_model_returns_the_registry(registry, user_schema):
+    registry.model("ChainA", user_schema)
+    registry.model("ChainB", user_schema)
+    assert registry.delete_model("ChainA").delete_model(re.compile("B$")) is registry
+    assert registry.model_names() == []
+
+
+def test_another_collection_gives_an_uncached_model_each_call(registry, name, user_schema):
+    cached = registry.model(name, user_schema)
+    one = registry.model(name, user_schema, "archive")
+    two = registry.model(name, collection="archive")
+    assert len({cached, one, two}) == 3
+    assert one._get_collection_name() == two._get_collection_name() == "archive"
+    assert one.schema is user_schema and registry.model(name, one.schema) is cached
+    assert registry.models[name] is cached and _document_registry[name] is cached
+    assert registry.model(name, user_schema, cached._get_collection_name()) is cached
 
 
 def test_the_guard_compiles_once_and_then_returns_the_cached_model(registry, name, user_schema):
@@ -213,9 +256,17 @@ def test_collection_comes_from_the_schema(registry, name):
         ("Analytics", "analytics"),
         ("Box", "boxes"),
         ("Day", "days"),
+        ("Person", "people"),
+        ("Child", "children"),
+        ("Quiz", "quizzes"),
+        ("Bus", "buses"),
+        ("Wife", "wives"),
+        ("Sheep", "sheep"),
+        ("User1", "user1"),
+        ("system.profile", "system.profile"),
     ],
 )
-def test_the_default_collection_is_the_pluralised_lower_case_name(model_name, collection):
+def test_the_default_collection_is_mongooses_plural(model_name, collection):
     from modelguard.registry.model_registry import default_collection
 
     assert default_collection(model_name) == collection

@@ -1,39 +1,51 @@
 """ModelRegistry: Mongoose's model registry, over mongoengine documents.
 
 The registry decides when a model name may be compiled, and what a second
-compilation means:
+compilation means. It follows the top-level Mongoose object (`mongoose.model`,
+`mongoose.models`, `mongoose.deleteModel`), and each `ModelRegistry()` is one
+`new Mongoose()`; real Mongoose 8 is the oracle (tests/unit/test_mongoose_oracle.py),
+and docs/registry.md lists every difference that remains, with its reason.
 
 - `model(name)` returns the compiled model or raises `MissingSchemaError`.
 - `model(name, schema)` compiles a mongoengine `Document` subclass. The same
   schema object again returns the cached class; another schema object raises
   `OverwriteModelError` (Mongoose compares identity, not content), unless
-  overwriting is on: then every call compiles and replaces the model.
-- Overwriting follows Mongoose's `Connection.model`: a per-call `overwrite=`
-  wins whenever it is given, and the registry-wide `overwrite_models` decides
-  otherwise. (The top-level `mongoose.model` lets a global `false` beat a
-  per-call `true`; that quirk is not copied.) An overwrite replaces the model
-  that lookups return, as `mongoose.model` does; a Mongoose connection returns
-  the new model but keeps answering lookups with the first one, which is not
-  copied either. One-argument lookups never compile, whatever the setting
-  (Mongoose gh-12359).
+  overwriting is on: then every call compiles and replaces the model that
+  lookups return. `model(name, None)` returns the cached model, and raises
+  `MissingSchemaError` when there is none or overwriting is on.
+- `model(name, schema, collection)` names the collection; otherwise the schema's
+  collection, otherwise Mongoose's plural of the name (`collection_names`). A
+  cached name asked for with another collection gives a new model on that
+  collection on every call, never cached.
+- Overwriting follows the Mongoose object: the registry-wide `overwrite_models`,
+  once set to True or False, decides both ways; a per-call `overwrite=` counts
+  only while it is None (never set). A Mongoose connection lets the per-call
+  option win instead; the registry is not a connection. One-argument lookups
+  never compile, whatever the setting (Mongoose gh-12359).
+- `models` is a live view the guard reads (`models.get(name) or model(name,
+  schema)`); `del models[name]` forgets a model as `delete mongoose.models[name]`
+  does, so compiling it again succeeds.
 - `model_names()` lists the names in registration order; an overwritten model
   keeps its place, a deleted and recompiled one moves to the end.
 - `delete_model(name)` forgets one model and raises `MissingSchemaError` for
   an unknown name; `delete_model(re.compile(...))` forgets every name the
   pattern matches anywhere in it (`re.search`, like JavaScript's
-  `RegExp.test`), and matching nothing is not an error.
+  `RegExp.test`), and matching nothing is not an error. Both return the
+  registry, so calls chain.
 - `define(name, schema)` is the guarded helper: it returns the existing model
   when the structure is equal, and raises `SchemaConflictError` when it is
   not, which the bare guard `models.get(name) or model(name, schema)` cannot.
 
 A compiled model carries the schema it was compiled from as `Model.schema`,
 as a Mongoose model does, so `model(name, Model.schema)` returns `Model`.
-Mongoose reserves the path name `schema` for that; so does this registry.
+Mongoose accepts a schema path named `schema`; here it is refused, a constraint
+of Python's, not Mongoose's: the class attribute `Model.schema` and a field's
+descriptor of the same name would share one class namespace.
 
-Each registry is independent, like a Mongoose connection. mongoengine keeps
-one process-wide document registry keyed by class name; this registry keeps
-it pointing at the class it compiled last, and forgets its classes there on
-`delete_model`, so `mongoengine.get_document()` always agrees with it.
+mongoengine keeps one process-wide document registry keyed by class name; this
+registry keeps it pointing at the class it compiled last, and forgets its
+classes there when it forgets them, so `mongoengine.get_document()` agrees with
+it. An uncached model (another collection) leaves that entry alone.
 """
 
 from __future__ import annotations
@@ -43,13 +55,14 @@ import re
 import sys
 import threading
 from collections import Counter
-from collections.abc import Mapping
-from types import FrameType, MappingProxyType
-from typing import Any
+from collections.abc import Iterator, Mapping
+from types import FrameType
+from typing import Any, Final
 
 from mongoengine import Document
 from mongoengine.base.common import _document_registry
 
+from modelguard.registry.collection_names import default_collection
 from modelguard.registry.errors import (
     CompileSite,
     MissingSchemaError,
@@ -58,6 +71,8 @@ from modelguard.registry.errors import (
 )
 from modelguard.registry.schema import Schema
 
+__all__ = ["ModelRegistry", "ModelsView", "default_collection"]
+
 # Frames from these files are the registry's own; the compile site is the first
 # frame outside them (the model module that asked).
 _OWN_FILES = {os.path.abspath(__file__)}
@@ -65,11 +80,67 @@ _OWN_FILES = {os.path.abspath(__file__)}
 RESERVED_FIELD = "schema"
 
 
+class _Unset:
+    """The schema argument left out: `model(name)` is a lookup, `model(name, None)` is not."""
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_UNSET: Final = _Unset()
+
+
+class ModelsView(Mapping[str, type[Document]]):
+    """The registry's models by name, live: what `mongoose.models` is to Mongoose.
+
+    Reading is a plain mapping's; `del view[name]` (and `pop`) forget a model as
+    `delete mongoose.models[name]` does. Assigning is refused: models are compiled.
+    """
+
+    def __init__(self, registry: ModelRegistry) -> None:
+        self._registry = registry
+
+    def __getitem__(self, name: str) -> type[Document]:
+        return self._registry._models[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._registry._models)
+
+    def __len__(self) -> int:
+        return len(self._registry._models)
+
+    def __setitem__(self, name: str, value: object) -> None:
+        raise TypeError(
+            f"registry.models is not assignable: compile {name!r} with model(name, schema)"
+        )
+
+    def __delitem__(self, name: str) -> None:
+        with self._registry._lock:
+            if name not in self._registry._models:
+                raise KeyError(name)
+            self._registry._delete(name)
+
+    def pop(self, name: str, *default: Any) -> Any:
+        """Forget `name` and return its model; `default` when there is none (else KeyError)."""
+        with self._registry._lock:
+            if name in self._registry._models:
+                cls = self._registry._models[name]
+                self._registry._delete(name)
+                return cls
+            if default:
+                return default[0]
+            raise KeyError(name)
+
+    def __repr__(self) -> str:
+        return f"<models {list(self._registry._models)}>"
+
+
 class ModelRegistry:
     """Compiled models by name, with Mongoose's rules for compiling them again."""
 
-    def __init__(self, *, overwrite_models: bool = False) -> None:
-        # Registry-wide default for `model(name, schema)`; a per-call `overwrite=` wins.
+    def __init__(self, *, overwrite_models: bool | None = None) -> None:
+        # Registry-wide overwriting: None until set; once True or False, it decides
+        # over any per-call `overwrite=`, as `mongoose.set('overwriteModels', ...)` does.
         self.overwrite_models = overwrite_models
         self._models: dict[str, type[Document]] = {}
         self._schemas: dict[str, Schema] = {}
@@ -78,38 +149,52 @@ class ModelRegistry:
         # "no duplicate model compilation across retries" is read from here.
         self.compilations: Counter[str] = Counter()
         self._lock = threading.RLock()
-        self.models: Mapping[str, type[Document]] = MappingProxyType(self._models)
+        self.models = ModelsView(self)
 
     def model(
         self,
         name: str,
-        schema: Schema | Mapping | None = None,
+        schema: Schema | Mapping[str, Any] | None | _Unset = _UNSET,
+        collection: str | None = None,
         *,
         overwrite: bool | None = None,
     ) -> type[Document]:
         """Look a model up, or compile it from a schema.
 
-        `overwrite` left as None defers to `self.overwrite_models`.
+        `collection` names the model's collection (Mongoose's third argument).
+        `overwrite` counts only while the registry-wide `overwrite_models` is None.
         """
-        if schema is None:
-            try:
-                return self._models[name]
-            except KeyError:
-                raise MissingSchemaError(name) from None
-        if not isinstance(schema, Schema):
+        if schema is _UNSET:
+            if collection is None and overwrite is None:
+                try:
+                    return self._models[name]
+                except KeyError:
+                    raise MissingSchemaError(name) from None
+            schema = None
+        if isinstance(schema, Mapping):
             # Mongoose turns a plain object into a new Schema, so it never matches.
             schema = Schema(schema)
-        if overwrite is None:
+        elif schema is not None and not isinstance(schema, Schema):
+            raise TypeError(
+                "The 2nd parameter to `model()` should be a Schema or a mapping of fields, "
+                f"got {type(schema).__name__}"
+            )
+        if self.overwrite_models is not None:
             overwrite = self.overwrite_models
         site = _caller_site()
         with self._lock:
-            self.compilations[name] += 1
+            if schema is not None:
+                self.compilations[name] += 1
             existing = self._models.get(name)
-            if existing is not None and not overwrite:
-                if self._schemas[name] is schema:
-                    return existing
-                raise OverwriteModelError(name, self._sites[name], site)
-            return self._compile(name, schema, site)
+            if existing is not None and overwrite is not True:
+                if schema is not None and schema is not self._schemas[name]:
+                    raise OverwriteModelError(name, self._sites[name], site)
+                if collection and collection != existing._meta["collection"]:
+                    return self._uncached(name, self._schemas[name], collection, site)
+                return existing
+            if schema is None:
+                raise MissingSchemaError(name)
+            return self._compile(name, schema, site, collection)
 
     def define(self, name: str, schema: Schema) -> type[Document]:
         """Return the model `name`, compiling it once; refuse a different structure.
@@ -135,8 +220,8 @@ class ModelRegistry:
         with self._lock:
             return list(self._models)
 
-    def delete_model(self, name: str | re.Pattern[str]) -> None:
-        """Forget a model, or every model whose name matches a pattern.
+    def delete_model(self, name: str | re.Pattern[str]) -> ModelRegistry:
+        """Forget a model, or every model whose name matches a pattern; returns the registry.
 
         mongoengine's document registry forgets the same classes.
         """
@@ -150,9 +235,10 @@ class ModelRegistry:
                 self._delete(name)
             else:
                 raise TypeError(
-                    "delete_model() takes a model name or a compiled re.Pattern, "
-                    f"got {type(name).__name__} {name!r}"
+                    "First parameter to `delete_model()` must be a string or a compiled "
+                    f"re.Pattern, got {type(name).__name__} {name!r}"
                 )
+        return self
 
     def _delete(self, name: str) -> None:
         cls = self._models.pop(name)
@@ -167,41 +253,54 @@ class ModelRegistry:
                 self._delete(name)
             self.compilations.clear()
 
-    def _compile(self, name: str, schema: Schema, site: CompileSite) -> type[Document]:
-        if RESERVED_FIELD in schema.fields:
-            raise ValueError(
-                f"`{RESERVED_FIELD}` may not be used as a schema pathname (model {name!r}: "
-                f"{name}.{RESERVED_FIELD} is the schema the model was compiled from)"
-            )
-        meta: dict[str, Any] = {"collection": schema.collection or default_collection(name)}
-        if schema.indexes:
-            meta["indexes"] = list(schema.indexes)
-        attrs = {
-            **schema.compile_fields(),
-            "meta": meta,
-            "__module__": site.module,
-            RESERVED_FIELD: schema,
-        }
-        cls = type(name, (Document,), attrs)  # mongoengine's metaclass registers it by name
+    def _compile(
+        self, name: str, schema: Schema, site: CompileSite, collection: str | None = None
+    ) -> type[Document]:
+        cls = _document_class(name, schema, site, collection)
         self._models[name] = cls
         self._schemas[name] = schema
         self._sites[name] = site
+        return cls
+
+    def _uncached(
+        self, name: str, schema: Schema, collection: str, site: CompileSite
+    ) -> type[Document]:
+        """A model of `name` on another collection, kept nowhere: Mongoose's uncached
+        subclass. mongoengine's document registry keeps pointing at the cached model."""
+        before = _document_registry.get(name)
+        cls = _document_class(name, schema, site, collection)
+        if before is not None:
+            _document_registry[name] = before
+        elif _document_registry.get(name) is cls:
+            del _document_registry[name]
         return cls
 
     def __repr__(self) -> str:
         return f"<ModelRegistry {sorted(self._models)}>"
 
 
-def default_collection(name: str) -> str:
-    """Mongoose's default: the model name, lower-cased and pluralised."""
-    word = name.lower()
-    if word.endswith("s"):
-        return word
-    if word.endswith("y") and word[-2:-1] not in "aeiou":
-        return word[:-1] + "ies"
-    if word.endswith(("x", "ch", "sh")):
-        return word + "es"
-    return word + "s"
+def _document_class(
+    name: str, schema: Schema, site: CompileSite, collection: str | None
+) -> type[Document]:
+    if RESERVED_FIELD in schema.fields:
+        raise ValueError(
+            f"`{RESERVED_FIELD}` may not be used as a schema pathname here (model {name!r}): "
+            f"{name}.{RESERVED_FIELD} holds the schema the model was compiled from, and a "
+            "Python class has one namespace for that attribute and a field of the same name. "
+            "This is Python's constraint; Mongoose accepts the path."
+        )
+    meta: dict[str, Any] = {
+        "collection": collection or schema.collection or default_collection(name)
+    }
+    if schema.indexes:
+        meta["indexes"] = list(schema.indexes)
+    attrs = {
+        **schema.compile_fields(),
+        "meta": meta,
+        "__module__": site.module,
+        RESERVED_FIELD: schema,
+    }
+    return type(name, (Document,), attrs)  # mongoengine's metaclass registers it by name
 
 
 def _caller_site() -> CompileSite:
