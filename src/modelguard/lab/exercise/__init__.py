@@ -14,13 +14,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from modelguard.lab.exercise.conductor import isolated, new_seed
+from modelguard.lab.exercise.promise import Verdict
 from modelguard.lab.exercise.run import NOTIFICATION_WORKER, Evidence, WorkerFile, run
-from modelguard.lab.exercise.verdict import Verdict, judge
+from modelguard.lab.exercise.verdict import judge
 
 
-def check(folder: str | Path, worker: WorkerFile = NOTIFICATION_WORKER) -> Verdict:
-    """The four scenarios against the worker in `folder`, and the verdict on it."""
-    return judge(run(folder, worker))
+def check(
+    folder: str | Path, seed: int | None = None, worker: WorkerFile = NOTIFICATION_WORKER
+) -> Verdict:
+    """The promise judged against the worker in `folder`, in fresh processes, under the
+    deliveries `seed` makes (a new seed when None; the verdict prints it)."""
+    return isolated(folder, new_seed() if seed is None else seed, worker)
 
 
 __all__ = ["NOTIFICATION_WORKER", "Evidence", "Verdict", "WorkerFile", "check", "judge", "run"]

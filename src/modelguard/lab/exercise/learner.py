@@ -52,7 +52,8 @@ class _CountingLoader(importlib.machinery.SourceFileLoader):
         self._package = package
 
     def exec_module(self, module: ModuleType) -> None:
-        self._package._count(Path(self.path))
+        if self._package.count_runs:
+            self._package._count(Path(self.path))
         # The module's own builtins, with a class builder that watches what it builds, so
         # a service built at module level, right after its class, is counted too.
         module.__dict__["__builtins__"] = {
@@ -68,7 +69,9 @@ class _CountingLoader(importlib.machinery.SourceFileLoader):
 class LearnerPackage:
     """`with LearnerPackage(folder) as package:` then `package.start_process()` per process."""
 
-    def __init__(self, folder: str | Path, watch: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, folder: str | Path, watch: tuple[str, ...] = (), *, count_runs: bool = True
+    ) -> None:
         self.folder = Path(folder).resolve()
         self.name = self.folder.name
         if not self.name.isidentifier():
@@ -76,6 +79,8 @@ class LearnerPackage:
         if not (self.folder / "__init__.py").is_file():
             raise NotAPackage(f"{self.folder} has no __init__.py")
         self.watch = watch  # class names whose constructions are counted
+        # False where the process counts runs itself, however they happen (process_watch)
+        self.count_runs = count_runs
         self.process = ProcessRecord()
         self._lock = threading.Lock()
         self._saved: dict[str, ModuleType] = {}
