@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,48 +166,67 @@ def new_seed() -> int:
 
 
 def main() -> None:
-    """`python -m modelguard.lab.exercise.fresh FD`: the arguments come pickled on stdin,
-    the verdict goes pickled to file descriptor FD (stdout is the learner's to print on)."""
+    """`python -m modelguard.lab.exercise.fresh`: serve checks, one forked process each.
+
+    This interpreter imports the check's own modules and nothing of any learner's, then
+    reads requests (pickled, one per line of its input, hex-encoded). For each it forks a
+    process that runs the check and writes the answer to the request's result file; so
+    every check starts from this clean process, and none pays for the imports again.
+    """
     import logging
     import os
     import pickle
+    import signal
     import sys
 
     logging.getLogger("modelguard").setLevel(logging.CRITICAL)
-    from modelguard.lab.exercise.promise import judge_record
+    from modelguard.lab.exercise import promise, worker_process  # noqa: F401 -- preloaded
 
-    folder, seed, worker = pickle.loads(sys.stdin.buffer.read())
-    try:
-        answer = ("verdict", judge_record(conduct(folder, seed, worker), worker))
-    except Exception as error:  # the check itself failed: say so, not a verdict
-        answer = ("failed", f"{type(error).__name__}: {error}")
-    with os.fdopen(int(sys.argv[1]), "wb") as out:
-        pickle.dump(answer, out)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the checks' processes reap themselves
+    for line in sys.stdin:
+        folder, seed, worker, result = pickle.loads(bytes.fromhex(line.strip()))
+        if os.fork() == 0:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os.dup2(2, 1)  # the learner's prints go to stderr, never into an answer
+            try:
+                answer = ("verdict", promise.judge_record(conduct(folder, seed, worker), worker))
+            except Exception as error:  # the check itself failed: say so, not a verdict
+                answer = ("failed", f"{type(error).__name__}: {error}")
+            Path(result + ".part").write_bytes(pickle.dumps(answer))
+            os.replace(result + ".part", result)
+            os._exit(0)
 
 
-def isolated(folder: str | Path, seed: int, worker: Any):
-    """`conduct` and its verdict in a fresh interpreter; returns the `promise.Verdict`."""
-    import os
+_server: Any = None
+_server_lock = threading.Lock()
+
+
+def isolated(folder: str | Path, seed: int, worker: Any, timeout_s: float = 120.0):
+    """`conduct` and its verdict in a fresh process; returns the `promise.Verdict`."""
     import pickle
     import subprocess
     import sys
+    import tempfile
 
-    read, write = os.pipe()
-    with subprocess.Popen(
-        [sys.executable, "-m", "modelguard.lab.exercise.fresh", str(write)],
-        stdin=subprocess.PIPE,
-        pass_fds=(write,),
-    ) as process:
-        os.close(write)
-        assert process.stdin is not None
-        process.stdin.write(pickle.dumps((str(folder), seed, worker)))
-        process.stdin.close()
-        with os.fdopen(read, "rb") as answers:
-            data = answers.read()
-    if not data:
-        raise RuntimeError(f"the check's process died (exit code {process.returncode})")
-    kind, payload = pickle.loads(data)
+    global _server
+    with tempfile.TemporaryDirectory(prefix="modelguard-check-") as directory:
+        result = Path(directory) / "verdict"
+        request = pickle.dumps((str(folder), seed, worker, str(result))).hex() + "\n"
+        with _server_lock:
+            if _server is None or _server.poll() is not None:
+                _server = subprocess.Popen(
+                    [sys.executable, "-m", "modelguard.lab.exercise.fresh"],
+                    stdin=subprocess.PIPE,
+                    text=True,
+                )
+            _server.stdin.write(request)
+            _server.stdin.flush()
+        deadline = time.monotonic() + timeout_s
+        while not result.exists():
+            if time.monotonic() > deadline or _server.poll() is not None:
+                raise RuntimeError("the check's process gave no verdict")
+            time.sleep(0.02)
+        kind, payload = pickle.loads(result.read_bytes())
     if kind == "failed":
         raise RuntimeError(f"the check itself failed: {payload}")
     return payload
-

@@ -158,7 +158,7 @@ def _purchase(record: Record, purchase: str, worker: Any, explained: set[str]) -
             said.append(
                 f"Its receipt has the title {title!r}, which does not name the course {course!r}."
             )
-    for _, label, answer, stored in answers:
+    for _, label, answer, stored in answers if writes else []:  # never told: said above
         if not stored:
             said.append(
                 f"On {label} your handler answered {answer} while no receipt of it was stored: "
