@@ -59,7 +59,7 @@ def uncalled_functions(paths: list[Path]) -> dict[tuple[str, int], str]:
         if not is_used(definition):
             node = definition.node
             for line in range(node.lineno, (node.end_lineno or node.lineno) + 1):
-                lines.setdefault((definition.file, line), node.name)
+                lines[(definition.file, line)] = node.name  # the innermost wins
     return lines
 
 
