@@ -75,7 +75,7 @@ def test_as_shipped_the_check_reports_what_fails(python3_kernel, exercise_unchan
     assert afternoon.startswith("20 purchases, 0 receipts stored, 20 in the DLQ"), afternoon
     figures = printed(cell_that_runs(notebook, "scenarios = run(FOLDER)"))
     assert "kafka_retry: 1 purchase, 0 receipts stored, 1 in the DLQ" in figures, figures
-    assert "concurrent_events: 12 purchases, 12 receipts stored, 0 in the DLQ" in figures, figures
+    assert "concurrent_events: 20 purchases, 20 receipts stored, 0 in the DLQ" in figures, figures
 
 
 def test_with_the_solution_applied_the_check_passes(python3_kernel, exercise_unchanged, tmp_path):

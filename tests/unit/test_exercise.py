@@ -72,7 +72,7 @@ def test_the_check_reads_the_receipts_from_the_database(shipped):
     assert str(stored["kafka_retry"]).startswith("1 purchase, 0 receipts stored; 1 purchase")
     assert stored["kafka_retry"].lost() == sorted(stored["kafka_retry"].purchases)
     for name in ("concurrent_events", "worker_restart"):
-        assert str(stored[name]) == "12 purchases, 12 receipts stored", name
+        assert str(stored[name]) == "20 purchases, 20 receipts stored", name
         assert stored[name].right, name
     by_name = {r["name"]: r for r in shipped.results}
     assert by_name["database_timeout"]["errors"]["InjectedDatabaseTimeout"] == 1

@@ -120,7 +120,7 @@ WRONG = [
         "already told keyed on the buyer",
         SOLVED_WORKER,
         edited(GUARDED_SERVICE, (LOOKUP, LOOKUP.replace("purchase_id=purchase_id", "user_id=user_id"))),
-        ("(student-00001's purchase ", "of 3, ",
+        ("; student-00001's purchase ", "of 3, ",
          "its buyer was never told: no receipt was ever written for it",
          "Your handler answered 'duplicate' on delivery"),
     ),
@@ -131,7 +131,7 @@ WRONG = [
             "purchase_id=purchase_id",
             'title=f"{self._course_title(course_id)} is ready for you"',
         ))),
-        ("pur-00004 (student-00002, Python from scratch;", "its buyer was never told"),
+        ("pur-00004 (event evt-00004; student-00002, Python from scratch;", "its buyer was never told"),
     ),
     # -- one receipt, with its buyer and its course ---------------------------------------
     Fix(

@@ -169,7 +169,10 @@ def _purchase(record: Record, purchase: str, worker: Any, explained: set[str]) -
     if not said:
         return ""
     buyer_note = _buyer_note(record, purchase)
-    return f"{purchase} ({buyer_note}; {HAZARD_SAID[hazard]}): " + " ".join(s for s in said if s)
+    # The event id too: the lab's timelines name rows by event (evt-00006 is pur-00006's).
+    return f"{purchase} (event {event.event_id}; {buyer_note}; {HAZARD_SAID[hazard]}): " + " ".join(
+        s for s in said if s
+    )
 
 
 def _why_not_told(record: Record, purchase: str, answers: list, explained: set[str]) -> str:
