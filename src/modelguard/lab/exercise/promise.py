@@ -278,10 +278,13 @@ def _overwrite_said(record: Record, kept) -> str:
 
 def _held(record: Record) -> str:
     kills = sum(1 for p in record.processes if p.ended.startswith("killed "))
+    events = record.purchases.values()
+    most = Counter(e.user_id for e in events).most_common(1)[0][1]
+    fewest = min(Counter(e.course_id for e in events).values())
     deliveries = len(record.answers)
     return (
-        f"{len(record.purchases)} purchases (one buyer with three, one course with three "
-        f"buyers), each meeting one hazard: retries, a redelivery, a database timeout inside "
+        f"{len(record.purchases)} purchases ({most} by one buyer, and each course bought by "
+        f"{fewest} buyers or more), each meeting one hazard: retries, a redelivery, a database timeout inside "
         f"the handler, two deliveries racing, and {kills} worker processes killed with "
         f"SIGKILL at different points, of {len(record.processes)} started. Over "
         f"{deliveries} answers, every buyer was told exactly once (one receipt write each, "

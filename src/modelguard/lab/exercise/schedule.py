@@ -5,9 +5,9 @@ decides which purchase meets which hazard and in what order the records arrive, 
 the same seed always gives the same schedule (and the same verdict), and another
 seed tries the worker another way.
 
-The purchases: one buyer buys three courses (a worker that remembers "already told"
-per buyer forgets two of them), and one course is bought by three buyers (one that
-remembers it per course forgets two buyers).
+The purchases: one buyer buys all three courses (a worker that remembers "already
+told" per buyer forgets two of them), and each course is bought by three or four
+buyers (one that remembers it per course forgets all but one).
 
 The hazards, one per purchase:
 
@@ -49,7 +49,7 @@ KILLS = ("killed_before", "killed_at_write", "killed_after_write", "killed_after
 FAILING_BEFORE = {"kafka_retry": 1, "multiple_retries": 4}  # attempts failed before the handler
 MAX_ATTEMPTS = 5  # then the record goes to the dead letter queue
 
-# (buyer, course index): student-00001 buys all three courses; course 0 has three buyers.
+# (buyer, course index): student-00001 buys all three courses; each course has 3 or 4 buyers.
 BUYS = (
     (1, 0), (1, 1), (1, 2), (2, 0), (3, 0), (4, 1), (5, 2), (6, 1), (7, 2), (8, 1),
 )  # fmt: skip
