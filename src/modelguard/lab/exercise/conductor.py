@@ -218,6 +218,9 @@ def isolated(folder: str | Path, seed: int, worker: Any, timeout_s: float = 120.
                     [sys.executable, "-m", "modelguard.lab.exercise.fresh"],
                     stdin=subprocess.PIPE,
                     text=True,
+                    # Not in the kernel's process group: an interrupt of the kernel is not
+                    # for it. It ends when its input does, with the process that started it.
+                    start_new_session=True,
                 )
             _server.stdin.write(request)
             _server.stdin.flush()
