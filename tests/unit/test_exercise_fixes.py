@@ -25,14 +25,14 @@ SHIPPED_SERVICE = (EXERCISE / "notifications.py").read_text()
 GUARDED_SERVICE = (SOLUTION / "notifications.py").read_text()
 
 UNGUARDED = 'PushReceipt = registry.model("PushReceipt", PushReceiptSchema)'
-GUARD = '''PushReceipt = registry.models.get("PushReceipt") or registry.model(
+GUARD = """PushReceipt = registry.models.get("PushReceipt") or registry.model(
     "PushReceipt", PushReceiptSchema
-)'''
+)"""
 RELOAD = "            importlib.reload(notifications)\n"
 REBUILD = "            worker.service = notifications.NotificationService()\n"
 LOOKUP = "PushReceipt.objects(purchase_id=purchase_id).first() is not None"
 UNIQUE = "required=True, unique=True, max_length=64"
-BUILD_AND_SAVE = '''        receipt = PushReceipt(
+BUILD_AND_SAVE = """        receipt = PushReceipt(
             purchase_id=purchase_id,
             user_id=user_id,
             title=f"{self._course_title(course_id)} is ready for you",
@@ -43,13 +43,13 @@ BUILD_AND_SAVE = '''        receipt = PushReceipt(
         except NotUniqueError:  # a concurrent delivery of the same purchase got there first
             return False
         return True
-'''
-SAVE = '''        try:
+"""
+SAVE = """        try:
             receipt.save(force_insert=True)
         except NotUniqueError:  # a concurrent delivery of the same purchase got there first
             return False
         return True
-'''
+"""
 NOTIFY = """        told = self.service.notify(
             purchase_id=event.purchase_id,
             user_id=event.user_id,
@@ -103,7 +103,9 @@ WRONG = [
         edited(
             GUARDED_SERVICE,
             (f"        if {LOOKUP}:\n            return False\n", ""),
-            (BUILD_AND_SAVE, '''        PushReceipt.objects(purchase_id=purchase_id).update_one(
+            (
+                BUILD_AND_SAVE,
+                """        PushReceipt.objects(purchase_id=purchase_id).update_one(
             upsert=True,
             set__user_id=user_id,
             set__title=f"{self._course_title(course_id)} is ready for you",
@@ -111,27 +113,45 @@ WRONG = [
             set__sent_at=datetime.now(UTC),
         )
         return True
-'''),
+""",
+            ),
         ),
-        ("its buyer was told twice: its receipt was written by update_one at notifications.py "
-         "line 41", "Your worker answered 'notified' twice for it"),
+        (
+            "its buyer was told twice: its receipt was written by update_one at notifications.py "
+            "line 41",
+            "Your worker answered 'notified' twice for it",
+        ),
     ),
     Fix(
         "already told keyed on the buyer",
         SOLVED_WORKER,
-        edited(GUARDED_SERVICE, (LOOKUP, LOOKUP.replace("purchase_id=purchase_id", "user_id=user_id"))),
-        ("; student-00001's purchase ", "of 3, ",
-         "its buyer was never told: no receipt was ever written for it",
-         "Your handler answered 'duplicate' on delivery"),
+        edited(
+            GUARDED_SERVICE, (LOOKUP, LOOKUP.replace("purchase_id=purchase_id", "user_id=user_id"))
+        ),
+        (
+            "; student-00001's purchase ",
+            "of 3, ",
+            "its buyer was never told: no receipt was ever written for it",
+            "Your handler answered 'duplicate' on delivery",
+        ),
     ),
     Fix(
         "already told keyed on the course",
         SOLVED_WORKER,
-        edited(GUARDED_SERVICE, (LOOKUP, LOOKUP.replace(
-            "purchase_id=purchase_id",
-            'title=f"{self._course_title(course_id)} is ready for you"',
-        ))),
-        ("pur-00004 (event evt-00004; student-00002, Python from scratch;", "its buyer was never told"),
+        edited(
+            GUARDED_SERVICE,
+            (
+                LOOKUP,
+                LOOKUP.replace(
+                    "purchase_id=purchase_id",
+                    'title=f"{self._course_title(course_id)} is ready for you"',
+                ),
+            ),
+        ),
+        (
+            "pur-00004 (event evt-00004; student-00002, Python from scratch;",
+            "its buyer was never told",
+        ),
     ),
     # -- one receipt, with its buyer and its course ---------------------------------------
     Fix(
@@ -143,42 +163,69 @@ WRONG = [
     Fix(
         "a title that never names the course",
         SOLVED_WORKER,
-        edited(GUARDED_SERVICE, ('title=f"{self._course_title(course_id)} is ready for you"',
-                                 'title="Your course is ready for you"')),
-        ("Its receipt has the title 'Your course is ready for you', which does not name the "
-         "course 'Python from scratch'.",),
+        edited(
+            GUARDED_SERVICE,
+            (
+                'title=f"{self._course_title(course_id)} is ready for you"',
+                'title="Your course is ready for you"',
+            ),
+        ),
+        (
+            "Its receipt has the title 'Your course is ready for you', which does not name the "
+            "course 'Python from scratch'.",
+        ),
     ),
     # -- nothing told for a purchase nobody made ------------------------------------------
     Fix(
         "a receipt written at start-up, for no purchase",
-        edited(SOLVED_WORKER, (INITIALIZE, INITIALIZE + '''        notifications.PushReceipt.objects(purchase_id="startup-check").update_one(
+        edited(
+            SOLVED_WORKER,
+            (
+                INITIALIZE,
+                INITIALIZE
+                + """        receipts = notifications.PushReceipt.objects(purchase_id="startup")
+        receipts.update_one(
             upsert=True, set__user_id="ops", set__title="worker started", set__event_id="-"
         )
-''')),
+""",
+            ),
+        ),
         GUARDED_SERVICE,
-        ("A receipt was written for 'startup-check', a purchase nobody made: by update_one at "
-         "notification_worker.py line 24 (outside any handler).",),
+        (
+            "A receipt was written for 'startup', a purchase nobody made: by update_one at "
+            "notification_worker.py line 25 (outside any handler).",
+        ),
     ),
     # -- two deliveries racing -----------------------------------------------------------
     Fix(
         "the unique index dropped, the look-up kept",
         SOLVED_WORKER,
         edited(GUARDED_SERVICE, (UNIQUE, "required=True, max_length=64")),
-        ("delivered twice at once, to two consumers): its buyer was told twice: its receipt was "
-         "written by insert_one at notifications.py line 50",
-         "The database holds 2 receipts for it at the end."),
+        (
+            "delivered twice at once, to two consumers): its buyer was told twice: its receipt was "
+            "written by insert_one at notifications.py line 50",
+            "The database holds 2 receipts for it at the end.",
+        ),
     ),
     # -- killed inside the handler -------------------------------------------------------
     Fix(
         "the purchase claimed in another collection before its receipt is written",
         SOLVED_WORKER,
-        edited(GUARDED_SERVICE, (f"        if {LOOKUP}:\n            return False\n", f"""        claims = PushReceipt._get_collection().database["notification_claims"]
+        edited(
+            GUARDED_SERVICE,
+            (
+                f"        if {LOOKUP}:\n            return False\n",
+                f"""        claims = PushReceipt._get_collection().database["notification_claims"]
         if claims.find_one({{"_id": purchase_id}}) is not None or {LOOKUP}:
             return False
         claims.insert_one({{"_id": purchase_id}})
-""")),
-        ("the worker process was killed just after the handler's first database write, then it "
-         "went to a new one): its buyer was never told",),
+""",
+            ),
+        ),
+        (
+            "the worker process was killed just after the handler's first database write, then it "
+            "went to a new one): its buyer was never told",
+        ),
     ),
     # -- killed after it answered: durable before acknowledged ---------------------------
     Fix(
@@ -186,8 +233,13 @@ WRONG = [
         SOLVED_WORKER,
         edited(
             GUARDED_SERVICE,
-            ("from datetime import UTC, datetime\n", "import threading\nfrom datetime import UTC, datetime\n"),
-            (SAVE, '''        threading.Thread(target=self._store, args=(receipt,)).start()
+            (
+                "from datetime import UTC, datetime\n",
+                "import threading\nfrom datetime import UTC, datetime\n",
+            ),
+            (
+                SAVE,
+                """        threading.Thread(target=self._store, args=(receipt,)).start()
         return True
 
     @staticmethod
@@ -196,15 +248,22 @@ WRONG = [
             receipt.save(force_insert=True)
         except NotUniqueError:
             pass
-'''),
+""",
+            ),
         ),
-        ("your handler answered 'notified' while no receipt of it was stored: the offset is "
-         "committed then, so a worker killed at that moment loses the purchase",),
+        (
+            "your handler answered 'notified' while no receipt of it was stored: the offset is "
+            "committed then, so a worker killed at that moment loses the purchase",
+        ),
     ),
     # -- the database timing out inside the handler ---------------------------------------
     Fix(
         "a handler that catches every exception and says notified",
-        edited(SOLVED_WORKER, (NOTIFY, """        try:
+        edited(
+            SOLVED_WORKER,
+            (
+                NOTIFY,
+                """        try:
             self.service.notify(
                 purchase_id=event.purchase_id,
                 user_id=event.user_id,
@@ -214,15 +273,23 @@ WRONG = [
         except Exception:
             pass
         return "notified"
-""")),
+""",
+            ),
+        ),
         GUARDED_SERVICE,
-        ("the database timed out inside the handler on attempt 1): its buyer was never told",
-         "The database timeout was raised at notifications.py line 41 and swallowed at "
-         "notification_worker.py line 35."),
+        (
+            "the database timed out inside the handler on attempt 1): its buyer was never told",
+            "The database timeout was raised at notifications.py line 41 and swallowed at "
+            "notification_worker.py line 35.",
+        ),
     ),
     Fix(
         "a handler that answers duplicate when the database fails",
-        edited(SOLVED_WORKER, (NOTIFY, """        try:
+        edited(
+            SOLVED_WORKER,
+            (
+                NOTIFY,
+                """        try:
             told = self.service.notify(
                 purchase_id=event.purchase_id,
                 user_id=event.user_id,
@@ -232,72 +299,109 @@ WRONG = [
         except PyMongoError:
             return "duplicate"
         return "notified" if told else "duplicate"
-"""), (IMPORTS, "from pymongo.errors import PyMongoError\n\n" + IMPORTS)),
+""",
+            ),
+            (IMPORTS, "from pymongo.errors import PyMongoError\n\n" + IMPORTS),
+        ),
         GUARDED_SERVICE,
-        ("the database timed out inside the handler on attempt 1): its buyer was never told",
-         "Your handler answered 'duplicate' on delivery"),
+        (
+            "the database timed out inside the handler on attempt 1): its buyer was never told",
+            "Your handler answered 'duplicate' on delivery",
+        ),
     ),
     # -- retries: every run of a file counted, however it happens -------------------------
     Fix(
         "the guard alone, the reload kept",
         SHIPPED_WORKER,
         GUARDED_SERVICE,
-        ("notifications.py ran twice in worker process", "first by notification_worker.py line "
-         "13, then once by notification_worker.py line 23.", "NotificationService was built twice"),
+        (
+            "notifications.py ran twice in worker process",
+            "first by notification_worker.py line 13, then once by notification_worker.py line 23.",
+            "NotificationService was built twice",
+        ),
     ),
     Fix(
         "the file run again by spec_from_file_location and exec_module",
         edited(
             SHIPPED_WORKER,
             ("import importlib\n", "import importlib.util\n"),
-            (RELOAD, "            spec = importlib.util.spec_from_file_location(\n"
-             "                notifications.__name__, notifications.__file__\n            )\n"
-             "            spec.loader.exec_module(notifications)\n"),
+            (
+                RELOAD,
+                "            spec = importlib.util.spec_from_file_location(\n"
+                "                notifications.__name__, notifications.__file__\n            )\n"
+                "            spec.loader.exec_module(notifications)\n",
+            ),
         ),
         GUARDED_SERVICE,
         ("notifications.py ran", "times by notification_worker.py line 26."),
     ),
     Fix(
         "the file run again by runpy",
-        edited(SHIPPED_WORKER, ("import importlib\n", "import runpy\n"),
-               (RELOAD + REBUILD, "            runpy.run_path(notifications.__file__)\n")),
+        edited(
+            SHIPPED_WORKER,
+            ("import importlib\n", "import runpy\n"),
+            (RELOAD + REBUILD, "            runpy.run_path(notifications.__file__)\n"),
+        ),
         GUARDED_SERVICE,
-        ("notifications.py ran twice in worker process", "then once by notification_worker.py "
-         "line 23."),
+        (
+            "notifications.py ran twice in worker process",
+            "then once by notification_worker.py line 23.",
+        ),
     ),
     Fix(
         "the file's source run again by exec",
-        edited(SHIPPED_WORKER, ("import importlib\n", "import pathlib\n"),
-               (RELOAD + REBUILD, "            exec(pathlib.Path(notifications.__file__)"
-                ".read_text(), vars(notifications))\n")),
+        edited(
+            SHIPPED_WORKER,
+            ("import importlib\n", "import pathlib\n"),
+            (
+                RELOAD + REBUILD,
+                "            exec(pathlib.Path(notifications.__file__)"
+                ".read_text(), vars(notifications))\n",
+            ),
+        ),
         GUARDED_SERVICE,
-        ("notifications.py ran twice in worker process", "then once by notification_worker.py "
-         "line 23."),
+        (
+            "notifications.py ran twice in worker process",
+            "then once by notification_worker.py line 23.",
+        ),
     ),
     Fix(
         "a new NotificationService() on every retry",
         edited(SHIPPED_WORKER, (RELOAD, "")),
         GUARDED_SERVICE,
-        ("NotificationService was built twice in worker process", "once at notification_worker.py "
-         "line 34, once at notification_worker.py line 23. Build it once"),
+        (
+            "NotificationService was built twice in worker process",
+            "once at notification_worker.py "
+            "line 34, once at notification_worker.py line 23. Build it once",
+        ),
     ),
     Fix(
         "overwrite=True, with the reload kept",
         SHIPPED_WORKER,
         edited(SHIPPED_SERVICE, (UNGUARDED, UNGUARDED.replace(")", ", overwrite=True)"))),
-        ("notifications.py ran twice in worker process", "The registry compiled PushReceipt "
-         "again each time and nothing raised: the model was replaced (overwrite=True"),
+        (
+            "notifications.py ran twice in worker process",
+            "The registry compiled PushReceipt "
+            "again each time and nothing raised: the model was replaced (overwrite=True",
+        ),
     ),
     Fix(
         "OverwriteModelError caught around the reload",
-        edited(SHIPPED_WORKER, (RELOAD, "            try:\n                importlib.reload"
-                                "(notifications)\n            except OverwriteModelError:\n"
-                                "                pass\n"),
-               (IMPORTS, "from modelguard.registry.errors import OverwriteModelError\n\n"
-                + IMPORTS)),
+        edited(
+            SHIPPED_WORKER,
+            (
+                RELOAD,
+                "            try:\n                importlib.reload"
+                "(notifications)\n            except OverwriteModelError:\n"
+                "                pass\n",
+            ),
+            (IMPORTS, "from modelguard.registry.errors import OverwriteModelError\n\n" + IMPORTS),
+        ),
         SHIPPED_SERVICE,
-        ("OverwriteModelError was raised at notifications.py line 28 and swallowed at "
-         "notification_worker.py line 27.",),
+        (
+            "OverwriteModelError was raised at notifications.py line 28 and swallowed at "
+            "notification_worker.py line 27.",
+        ),
     ),
 ]
 WRONG = [Fix(f.name, f.worker, f.service, f.said, seed) for seed, f in enumerate(WRONG, 1)]
@@ -307,40 +411,71 @@ RIGHT = [
     Fix(
         "define(), and the decorator deleted",
         without_decorator(SHIPPED_WORKER),
-        edited(SHIPPED_SERVICE, (UNGUARDED, UNGUARDED.replace("registry.model(", "registry.define("))),
+        edited(
+            SHIPPED_SERVICE, (UNGUARDED, UNGUARDED.replace("registry.model(", "registry.define("))
+        ),
     ),
     Fix(
         "an if-in-models guard",
         SOLVED_WORKER,
-        edited(SHIPPED_SERVICE, (UNGUARDED, '''if "PushReceipt" in registry.models:
+        edited(
+            SHIPPED_SERVICE,
+            (
+                UNGUARDED,
+                """if "PushReceipt" in registry.models:
     PushReceipt = registry.models["PushReceipt"]
 else:
-    PushReceipt = registry.model("PushReceipt", PushReceiptSchema)''')),
+    PushReceipt = registry.model("PushReceipt", PushReceiptSchema)""",
+            ),
+        ),
     ),
     Fix(
         "a look-up, compiled on MissingSchemaError",
         SOLVED_WORKER,
-        edited(SHIPPED_SERVICE, (UNGUARDED, '''try:
+        edited(
+            SHIPPED_SERVICE,
+            (
+                UNGUARDED,
+                """try:
     PushReceipt = registry.model("PushReceipt")
 except MissingSchemaError:
-    PushReceipt = registry.model("PushReceipt", PushReceiptSchema)'''),
-               ("from modelguard import Schema, registry\n", "from modelguard import Schema, "
-                "registry\nfrom modelguard.registry.errors import MissingSchemaError\n")),
+    PushReceipt = registry.model("PushReceipt", PushReceiptSchema)""",
+            ),
+            (
+                "from modelguard import Schema, registry\n",
+                "from modelguard import Schema, "
+                "registry\nfrom modelguard.registry.errors import MissingSchemaError\n",
+            ),
+        ),
     ),
     Fix(
         "a cached factory",
-        edited(SOLVED_WORKER, (IMPORTS, "import functools\n\n" + IMPORTS + '''
+        edited(
+            SOLVED_WORKER,
+            (
+                IMPORTS,
+                "import functools\n\n"
+                + IMPORTS
+                + """
 
 @functools.cache
 def service():
     return notifications.NotificationService()
-'''), (INITIALIZE, "    def initialize(self) -> None:\n        service()\n"),
-              (NOT_INITIALIZED, ""), ("told = self.service.notify(", "told = service().notify(")),
+""",
+            ),
+            (INITIALIZE, "    def initialize(self) -> None:\n        service()\n"),
+            (NOT_INITIALIZED, ""),
+            ("told = self.service.notify(", "told = service().notify("),
+        ),
         GUARDED_SERVICE,
     ),
     Fix(
         "the service built lazily, on the process's first delivery, under a lock",
-        edited(SOLVED_WORKER, (INITIALIZE, """    def initialize(self) -> None:
+        edited(
+            SOLVED_WORKER,
+            (
+                INITIALIZE,
+                """    def initialize(self) -> None:
         self._lock = threading.Lock()  # the consumers of one process share this worker
         self.service = None
 
@@ -349,22 +484,37 @@ def service():
             if self.service is None:
                 self.service = notifications.NotificationService()
             return self.service
-"""), (NOT_INITIALIZED + "        told = self.service.notify(", "        told = self._service().notify("),
-              (IMPORTS, "import threading\n\n" + IMPORTS)),
+""",
+            ),
+            (
+                NOT_INITIALIZED + "        told = self.service.notify(",
+                "        told = self._service().notify(",
+            ),
+            (IMPORTS, "import threading\n\n" + IMPORTS),
+        ),
         GUARDED_SERVICE,
     ),
     Fix(
         "one service for the module, built when the worker module is imported",
-        edited(SOLVED_WORKER, (IMPORTS, IMPORTS + "\nSERVICE = notifications.NotificationService()\n"),
-               ("            self.service = notifications.NotificationService()\n",
-                "            self.service = SERVICE\n")),
+        edited(
+            SOLVED_WORKER,
+            (IMPORTS, IMPORTS + "\nSERVICE = notifications.NotificationService()\n"),
+            (
+                "            self.service = notifications.NotificationService()\n",
+                "            self.service = SERVICE\n",
+            ),
+        ),
         GUARDED_SERVICE,
     ),
     Fix(
         "an upsert that inserts only once ($setOnInsert)",
         SOLVED_WORKER,
-        edited(GUARDED_SERVICE, (f"        if {LOOKUP}:\n            return False\n", ""),
-               (BUILD_AND_SAVE, '''        written = PushReceipt._get_collection().update_one(
+        edited(
+            GUARDED_SERVICE,
+            (f"        if {LOOKUP}:\n            return False\n", ""),
+            (
+                BUILD_AND_SAVE,
+                """        written = PushReceipt._get_collection().update_one(
             {"purchase_id": purchase_id},
             {"$setOnInsert": {
                 "user_id": user_id,
@@ -375,7 +525,9 @@ def service():
             upsert=True,
         )
         return written.upserted_id is not None
-''')),
+""",
+            ),
+        ),
     ),
     Fix(
         "the decorator's use deleted, the unused decorator kept",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from modelguard.lint.reach import uncalled_functions
 
-SOURCE = '''\
+SOURCE = """\
 import functools
 
 
@@ -38,7 +38,7 @@ class Worker:
 
     def initialize(self):
         pass
-'''
+"""
 
 
 def test_only_functions_nothing_refers_to_are_uncalled(tmp_path):

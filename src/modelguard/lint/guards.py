@@ -79,4 +79,6 @@ def _catches_missing_schema(kind: ast.expr | None) -> bool:
 
 
 def _calls_in(statements: list) -> set[int]:
-    return {id(node) for part in statements for node in ast.walk(part) if isinstance(node, ast.Call)}
+    return {
+        id(node) for part in statements for node in ast.walk(part) if isinstance(node, ast.Call)
+    }

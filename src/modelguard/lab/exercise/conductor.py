@@ -155,7 +155,10 @@ def _store(database, name: str, documents: list[dict], indexes: dict[str, dict])
     collection.drop()
     for index, info in indexes.items():
         collection.create_index(
-            info["key"], name=index, unique=bool(info.get("unique")), sparse=bool(info.get("sparse"))
+            info["key"],
+            name=index,
+            unique=bool(info.get("unique")),
+            sparse=bool(info.get("sparse")),
         )
     if documents:
         collection.insert_many(documents)
@@ -188,6 +191,7 @@ def main() -> None:
         if os.fork() == 0:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             os.dup2(2, 1)  # the learner's prints go to stderr, never into an answer
+            answer: tuple[str, Any]
             try:
                 answer = ("verdict", promise.judge_record(conduct(folder, seed, worker), worker))
             except Exception as error:  # the check itself failed: say so, not a verdict

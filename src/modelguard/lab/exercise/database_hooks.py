@@ -74,8 +74,10 @@ class Race:
             self.steps[thread] = number
             self.changed.notify_all()
             self.changed.wait_for(
-                lambda: all(n >= number or t in self.done for t, n in self.steps.items())
-                and len(self.steps) > 1,
+                lambda: (
+                    all(n >= number or t in self.done for t, n in self.steps.items())
+                    and len(self.steps) > 1
+                ),
                 timeout=STEP_S,
             )
 
@@ -182,9 +184,7 @@ class Hooks:
         after = self.contents(collection)
         if collection.name == self.receipts and before is not None:
             told = sorted(
-                str(doc.get(self.key))
-                for key, doc in after.items()
-                if before.get(key) != doc
+                str(doc.get(self.key)) for key, doc in after.items() if before.get(key) != doc
             )
             if told:
                 delivery = self.handlers.get(threading.get_ident())

@@ -44,7 +44,7 @@ class ProcessWatch:
     def install(self) -> None:
         sys.addaudithook(self._audit)
         builder = builtins.__build_class__
-        builtins.__build_class__ = functools.partial(self._build_class, builder)  # type: ignore[assignment]
+        builtins.__build_class__ = functools.partial(self._build_class, builder)
         sys.settrace(self._trace)
         threading.settrace(self._trace)
 

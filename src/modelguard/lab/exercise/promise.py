@@ -284,9 +284,9 @@ def _held(record: Record) -> str:
     deliveries = len(record.answers)
     return (
         f"{len(record.purchases)} purchases ({most} by one buyer, and each course bought by "
-        f"{fewest} buyers or more), each meeting one hazard: retries, a redelivery, a database timeout inside "
-        f"the handler, two deliveries racing, and {kills} worker processes killed with "
-        f"SIGKILL at different points, of {len(record.processes)} started. Over "
+        f"{fewest} buyers or more), each meeting one hazard: retries, a redelivery, a database "
+        f"timeout inside the handler, two deliveries racing, and {kills} worker processes "
+        f"killed with SIGKILL at different points, of {len(record.processes)} started. Over "
         f"{deliveries} answers, every buyer was told exactly once (one receipt write each, "
         "'notified' at most once), the database holds one receipt per purchase with its buyer "
         "and its course, nothing was told for a purchase nobody made, and every answer came "
