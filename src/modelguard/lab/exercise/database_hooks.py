@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo.errors import NetworkTimeout
+from modelguard.lab.exercise.outage import InjectedDatabaseTimeout
 
 READS = ("find", "find_one", "count_documents", "aggregate", "distinct", "estimated_document_count")
 WRITES = (
@@ -38,16 +38,9 @@ WRITES = (
     "find_one_and_update", "find_one_and_replace", "find_one_and_delete", "delete_one",
     "delete_many", "create_index", "create_indexes", "drop_index", "drop_indexes", "drop",
 )  # fmt: skip
+__all__ = ["Delivery", "Hooks", "InjectedDatabaseTimeout", "Race"]
 HELD_WRITE_S = 2.0  # a background thread's write waits at most this long for the handlers
 STEP_S = 0.3  # a racing delivery waits at most this long for the other to reach its step
-
-
-class InjectedDatabaseTimeout(NetworkTimeout):
-    """The database did not answer in time: the check's failure inside the handler."""
-
-
-class Killed(BaseException):
-    """Never raised to the learner's code: the process is killed before it could be."""
 
 
 @dataclass

@@ -2,9 +2,12 @@
 
 The folder (one with an `__init__.py`) is imported as a package named after it.
 While a `LearnerPackage` is open, a finder in front of `sys.meta_path` serves that
-package from the folder, so every way of running one of its files again (a
-reload, an import after deleting it from `sys.modules`) goes through one loader,
-and the loader counts each run of each file. A file that runs more than once in
+package from the folder, so every way of running one of its files again through
+the import system (a reload, an import after deleting it from `sys.modules`) goes
+through one loader, and the loader counts each run of each file. A run outside the
+import system (`spec_from_file_location` with a loader of its own, `runpy`, `exec`
+of the source) does not reach it: the check's worker processes count those too
+(`process_watch`, which turns this loader's counting off). A file that runs more than once in
 one worker process is the incident's signature, whether the registry noticed (an
 unguarded model raises) or not (a guarded one hides it). The loader also counts
 each construction of the classes it is told to watch (the worker's service), with
