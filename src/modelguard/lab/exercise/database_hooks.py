@@ -40,7 +40,7 @@ WRITES = (
 )  # fmt: skip
 __all__ = ["Delivery", "Hooks", "InjectedDatabaseTimeout", "Race"]
 HELD_WRITE_S = 2.0  # a background thread's write waits at most this long for the handlers
-STEP_S = 0.3  # a racing delivery waits at most this long for the other to reach its step
+STEP_S = 1.0  # a racing delivery waits at most this long for the other to reach its step
 
 
 @dataclass
@@ -59,8 +59,16 @@ class Race:
     """Two deliveries of one record, kept in step: operation N of one waits for the other's."""
 
     steps: dict[int, int] = field(default_factory=dict)  # thread -> operations done
+    started: threading.Barrier = field(default_factory=lambda: threading.Barrier(2))
     done: set[int] = field(default_factory=set)
     changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def start(self) -> None:
+        """Wait for the other delivery to enter its handler too (5 s at most)."""
+        try:
+            self.started.wait(timeout=5.0)
+        except threading.BrokenBarrierError:
+            pass
 
     def step(self, thread: int, number: int) -> None:
         with self.changed:

@@ -136,6 +136,8 @@ class _Handler:
                 race=race,
             )
             self.hooks.enter(handling)
+            if race is not None and attempt == 1:
+                race.start()  # both deliveries enter the handler together
             try:
                 answer = self.worker.handle(event, attempt)
             except Exception as error:
