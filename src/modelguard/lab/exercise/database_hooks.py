@@ -38,13 +38,13 @@ WRITES = (
     "find_one_and_update", "find_one_and_replace", "find_one_and_delete", "delete_one",
     "delete_many", "create_index", "create_indexes", "drop_index", "drop_indexes", "drop",
 )  # fmt: skip
-__all__ = ["Delivery", "Hooks", "InjectedDatabaseTimeout", "Race"]
+__all__ = ["Handling", "Hooks", "InjectedDatabaseTimeout", "Race"]
 HELD_WRITE_S = 2.0  # a background thread's write waits at most this long for the handlers
 STEP_S = 1.0  # a racing delivery waits at most this long for the other to reach its step
 
 
 @dataclass
-class Delivery:
+class Handling:
     """What the hooks need to know about the delivery a handler thread is running."""
 
     label: str
@@ -102,14 +102,14 @@ class Hooks:
         self.receipts, self.key, self.send, self.where, self.kill = receipts, key, send, where, kill
         self.lock = threading.RLock()  # one operation at a time, so that diffs are exact
         self.local = threading.local()
-        self.handlers: dict[int, Delivery] = {}  # thread -> the delivery it is handling
+        self.handlers: dict[int, Handling] = {}  # thread -> the delivery it is handling
         self.idle = threading.Event()
         self.idle.set()
         self.freeze = False  # the process is about to be killed: hold every write
         self._guard = threading.Lock()
 
     # -- the handler threads ------------------------------------------------------------
-    def enter(self, delivery: Delivery) -> None:
+    def enter(self, delivery: Handling) -> None:
         with self._guard:
             self.handlers[threading.get_ident()] = delivery
             self.idle.clear()

@@ -26,13 +26,7 @@ from typing import Any
 import mongomock.collection
 
 from modelguard import registry
-from modelguard.lab.exercise.database_hooks import (
-    Delivery as Handling,
-)
-from modelguard.lab.exercise.database_hooks import (
-    Hooks,
-    Race,
-)
+from modelguard.lab.exercise.database_hooks import Handling, Hooks, Race
 from modelguard.lab.exercise.learner import LearnerPackage
 from modelguard.lab.exercise.process_watch import ProcessWatch
 from modelguard.lab.exercise.schedule import FAILING_BEFORE, MAX_ATTEMPTS, Delivery
