@@ -99,6 +99,8 @@ def test_the_verdict_on_the_shipped_worker_says_what_fails_in_plain_words(shippe
 def test_the_solution_passes_the_check():
     verdict = check(SOLUTION, seed=3)
     assert verdict.passed, str(verdict)
+    assert verdict.killed == 4  # one process per kill point, each ended by SIGKILL
+    assert "and 4 worker processes killed with SIGKILL" in " ".join(str(verdict).split())
     assert " ".join(str(verdict).split()).startswith(
         "Passed (seed 3). 10 purchases (3 by one buyer, and each course bought by 3 buyers or more)"
     )

@@ -41,6 +41,7 @@ class WorkerProcessRecord:
     built: list[tuple[str, str]] = field(default_factory=list)  # (class, where)
     compiled: dict[str, int] = field(default_factory=dict)  # model -> compile requests
     ended: str = ""  # "done", or how it was killed or died
+    exit_code: int | None = None  # -9 for a process the conductor killed with SIGKILL
 
 
 @dataclass
@@ -117,6 +118,7 @@ def _listen(ours, process, kept: WorkerProcessRecord, record: Record, database) 
         except EOFError:
             process.join()
             kept.ended = f"died (exit code {process.exitcode})"
+            kept.exit_code = process.exitcode
             break
         kind, rest = message[0], message[1:]
         if kind == "state":
@@ -139,12 +141,14 @@ def _listen(ours, process, kept: WorkerProcessRecord, record: Record, database) 
             process.kill()  # SIGKILL: nothing of the process runs after this
             process.join()
             kept.ended, kept.compiled = f"killed {rest[0]}", rest[1]
+            kept.exit_code = process.exitcode
             break
         elif kind == "start_error":
             record.start_error, kept.compiled = rest[0], rest[1]
         elif kind == "done":
             kept.ended, kept.compiled = "done", rest[0]
             process.join()
+            kept.exit_code = process.exitcode
             break
     ours.close()
 

@@ -22,6 +22,7 @@ finding in a function nothing calls is said as such, and does not fail the check
 
 from __future__ import annotations
 
+import signal
 import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ class Verdict:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # observed, but not failing the check
     held: str = ""  # what held, said when the check passes
+    killed: int = 0  # worker processes that ended by SIGKILL
     seconds: float = 0.0
 
     @property
@@ -121,6 +123,7 @@ def judge_record(record: Record, worker: Any) -> Verdict:
                 f"{said} That line is in {function}(), which nothing in your files calls, so "
                 "it does not run and does not fail the check; you can delete it."
             )
+    verdict.killed = sum(1 for p in record.processes if p.exit_code == -signal.SIGKILL)
     if verdict.passed:
         verdict.held = _held(record)
     return verdict
@@ -277,7 +280,7 @@ def _overwrite_said(record: Record, kept) -> str:
 
 
 def _held(record: Record) -> str:
-    kills = sum(1 for p in record.processes if p.ended.startswith("killed "))
+    kills = sum(1 for p in record.processes if p.exit_code == -signal.SIGKILL)
     events = record.purchases.values()
     most = Counter(e.user_id for e in events).most_common(1)[0][1]
     fewest = min(Counter(e.course_id for e in events).values())
