@@ -209,7 +209,7 @@ _server: Any = None
 _server_lock = threading.Lock()
 
 
-def isolated(folder: str | Path, seed: int, worker: Any, timeout_s: float = 120.0):
+def isolated(folder: str | Path, seed: int, worker: Any, timeout_s: float = 300.0):
     """`conduct` and its verdict in a fresh process; returns the `promise.Verdict`."""
     import pickle
     import subprocess
