@@ -193,16 +193,19 @@ def main() -> None:
     for line in sys.stdin:
         folder, seed, worker, result = pickle.loads(bytes.fromhex(line.strip()))
         if os.fork() == 0:
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            os.dup2(2, 1)  # the learner's prints go to stderr, never into an answer
-            answer: tuple[str, Any]
-            try:
-                answer = ("verdict", promise.judge_record(conduct(folder, seed, worker), worker))
-            except Exception as error:  # the check itself failed: say so, not a verdict
-                answer = ("failed", f"{type(error).__name__}: {error}")
-            Path(result + ".part").write_bytes(pickle.dumps(answer))
-            os.replace(result + ".part", result)
-            os._exit(0)
+            try:  # whatever happens, this process never goes back to serving
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.dup2(2, 1)  # the learner's prints go to stderr, never into an answer
+                answer: tuple[str, Any]
+                try:
+                    record = conduct(folder, seed, worker)
+                    answer = ("verdict", promise.judge_record(record, worker))
+                except Exception as error:  # the check itself failed: say so, not a verdict
+                    answer = ("failed", f"{type(error).__name__}: {error}")
+                Path(result + ".part").write_bytes(pickle.dumps(answer))
+                os.replace(result + ".part", result)
+            finally:
+                os._exit(0)
 
 
 _server: Any = None
@@ -219,7 +222,9 @@ def isolated(folder: str | Path, seed: int, worker: Any, timeout_s: float = 300.
     global _server
     with tempfile.TemporaryDirectory(prefix="modelguard-check-") as directory:
         result = Path(directory) / "verdict"
-        request = pickle.dumps((str(folder), seed, worker, str(result))).hex() + "\n"
+        # Resolved here: the server's working directory is the kernel's when it started.
+        where = str(Path(folder).resolve())
+        request = pickle.dumps((where, seed, worker, str(result))).hex() + "\n"
         with _server_lock:
             if _server is None or _server.poll() is not None:
                 _server = subprocess.Popen(
