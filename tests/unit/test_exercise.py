@@ -72,7 +72,7 @@ def test_the_check_reads_the_receipts_from_the_database(shipped):
     assert str(stored["kafka_retry"]).startswith("1 purchase, 0 receipts stored; 1 purchase")
     assert stored["kafka_retry"].lost() == sorted(stored["kafka_retry"].purchases)
     for name in ("concurrent_events", "worker_restart"):
-        assert str(stored[name]) == "12 purchases, 12 receipts stored", name
+        assert str(stored[name]) == "20 purchases, 20 receipts stored", name
         assert stored[name].right, name
     by_name = {r["name"]: r for r in shipped.results}
     assert by_name["database_timeout"]["errors"]["InjectedDatabaseTimeout"] == 1
@@ -97,27 +97,91 @@ def test_the_verdict_on_the_shipped_worker_says_what_fails_in_plain_words(shippe
 
 
 def test_the_solution_passes_the_check():
-    verdict = check(SOLUTION)
+    verdict = check(SOLUTION, seed=3)
     assert verdict.passed, str(verdict)
-    assert verdict.right == [
-        "kafka_retry", "multiple_retries", "concurrent_events", "worker_restart",
-        "database_timeout",
-    ]  # fmt: skip
-    assert str(verdict).startswith("Passed. Every scenario succeeded")
+    assert verdict.killed == 4  # one process per kill point, each ended by SIGKILL
+    assert "and 4 worker processes killed with SIGKILL" in " ".join(str(verdict).split())
+    assert " ".join(str(verdict).split()).startswith(
+        "Passed (seed 3). 10 purchases (3 by one buyer, and each course bought by 3 buyers or more)"
+    )
 
 
-def test_a_fix_with_define_passes_too(tmp_path):
+def test_the_shipped_worker_is_refused_for_the_buyers_it_never_told():
+    verdict = check(EXERCISE, seed=3)
+    text = " ".join(str(verdict).split())
+    assert not verdict.passed
+    assert text.startswith(f"Not yet (seed 3): {len(verdict.problems)} things still fail.")
+    for hazard in ("its attempt 1 failed before the handler was called, so it was retried",
+                   "its attempts 1 to 4 failed before the handler was called",
+                   "the database timed out inside the handler on attempt 1"):  # fmt: skip
+        assert f"{hazard}): its buyer was never told" in text, hazard
+    assert "the handler raised OverwriteModelError at notifications.py line 28" in text
+    assert "re-executed under the same name 'exercise.notifications'" in text
+    assert "notifications.py ran" in text and "by notification_worker.py line 23" in text
+    assert "notification_worker.py line 23: MG002" in text
+    assert "notifications.py line 28: MG001" in text
+    assert max(len(line) for line in str(verdict).splitlines()) <= 100
+
+
+def test_the_same_seed_gives_the_same_verdict_and_another_seed_another_schedule():
+    first, again = check(EXERCISE, seed=11), check(EXERCISE, seed=11)
+    assert (first.problems, first.notes) == (again.problems, again.notes)
+    assert str(first).splitlines()[:-3] == str(again).splitlines()[:-3]  # all but the time
+    other = check(EXERCISE, seed=12)
+    assert other.problems != first.problems  # other purchases meet the retries
+
+
+def test_a_check_changes_nothing_for_the_next_one_or_for_the_kernel(tmp_path):
+    from modelguard import registry
+
     folder = learner_copy(
-        tmp_path, worker=SOLUTION / "notification_worker.py", service=EXERCISE / "notifications.py"
+        tmp_path, worker=EXERCISE / "notification_worker.py", service=EXERCISE / "notifications.py"
     )
     service = folder / "notifications.py"
-    unguarded = 'registry.model("PushReceipt", PushReceiptSchema)'
-    assert unguarded in service.read_text()
-    service.write_text(
-        service.read_text().replace(unguarded, 'registry.define("PushReceipt", PushReceiptSchema)')
+    service.write_text(service.read_text().replace(
+        "PushReceipt = registry.model(", "registry.overwrite_models = True\nPushReceipt = "
+        "registry.model(").replace("import sys\n", ""))  # fmt: skip
+    replaced = " ".join(str(check(folder, seed=5)).split())
+    assert "the model was replaced" in replaced
+    assert registry.overwrite_models is False  # the kernel's registry, untouched
+    after = " ".join(str(check(EXERCISE, seed=5)).split())
+    assert "the handler raised OverwriteModelError" in after  # not run under the option
+
+
+def test_loading_once_alone_fails_only_the_lint_check(tmp_path):
+    folder = learner_copy(
+        tmp_path,
+        worker=SOLUTION / "notification_worker.py",
+        service=EXERCISE / "notifications.py",
     )
-    verdict = check(folder)
-    assert verdict.passed, str(verdict)
+    verdict = check(folder, seed=4)
+    assert len(verdict.problems) == 1 and "MG001" in verdict.problems[0], str(verdict)
+
+
+def test_a_worker_that_cannot_start_is_reported_with_its_file_and_line(tmp_path):
+    folder = learner_copy(
+        tmp_path, worker=SOLUTION / "notification_worker.py", service=SOLUTION / "notifications.py"
+    )
+    broken = folder / "notification_worker.py"
+    broken.write_text(broken.read_text().replace("def handle(self", "def handle(self,,"))
+    verdict = check(folder, seed=4)
+    assert not verdict.passed
+    assert verdict.problems[0].startswith(
+        "Your worker did not start: SyntaxError was raised at notification_worker.py line 25"
+    ), verdict.problems[0]
+    assert any("MG000" in problem for problem in verdict.problems)  # the lint cannot parse it
+
+
+def test_an_ordinary_bug_in_the_handler_is_named_with_where_it_was_raised(tmp_path):
+    folder = learner_copy(
+        tmp_path, worker=SOLUTION / "notification_worker.py", service=SOLUTION / "notifications.py"
+    )
+    worker = folder / "notification_worker.py"
+    worker.write_text(worker.read_text().replace("event.purchase_id", "event.purchase"))
+    verdict = check(folder, seed=4)
+    text = " ".join(str(verdict).split())
+    assert len(verdict.problems) == 10  # every purchase, never told
+    assert "5 times the handler raised AttributeError at notification_worker.py line 29" in text
 
 
 def test_the_guard_alone_survives_the_scenarios_but_not_the_check(tmp_path):
@@ -137,47 +201,10 @@ def test_the_guard_alone_survives_the_scenarios_but_not_the_check(tmp_path):
     assert "built twice in one worker process" in verdict.problems[1]
 
 
-def test_loading_once_alone_survives_the_scenarios_but_not_the_lint_check(tmp_path):
-    folder = learner_copy(
-        tmp_path,
-        worker=SOLUTION / "notification_worker.py",
-        service=EXERCISE / "notifications.py",
-    )
-    verdict = check(folder)
-    assert not verdict.passed
-    assert len(verdict.problems) == 1 and "MG001" in verdict.problems[0]
-    assert len(verdict.right) == 5
-
-
-def test_a_worker_that_cannot_start_is_reported_with_its_file_and_line(tmp_path):
-    folder = learner_copy(
-        tmp_path, worker=SOLUTION / "notification_worker.py", service=SOLUTION / "notifications.py"
-    )
-    broken = folder / "notification_worker.py"
-    broken.write_text(broken.read_text().replace("def handle(self", "def handle(self,,"))
-    verdict = check(folder)
-    assert not verdict.passed
-    assert verdict.problems[0].startswith("Your worker did not start.")
-    assert "notification_worker.py line 25: SyntaxError" in verdict.problems[0]
-    assert any("MG000" in problem for problem in verdict.problems)  # the lint cannot parse it
-
-
-def test_an_ordinary_bug_in_the_handler_is_named_with_where_it_was_raised(tmp_path):
-    folder = learner_copy(
-        tmp_path, worker=SOLUTION / "notification_worker.py", service=SOLUTION / "notifications.py"
-    )
-    worker = folder / "notification_worker.py"
-    worker.write_text(worker.read_text().replace("event.purchase_id", "event.purchase"))
-    verdict = check(folder)
-    assert not verdict.passed and verdict.right == []
-    assert "Attempts raised AttributeError" in verdict.problems[0]
-    assert "notification_worker.py line 29: AttributeError" in verdict.problems[0]
-
-
 def test_checking_leaves_the_learners_folder_as_it_was(tmp_path):
     before = fingerprint(EXERCISE)
-    check(EXERCISE)
-    check(SOLUTION)
+    check(EXERCISE, seed=1)
+    check(SOLUTION, seed=1)
     assert fingerprint(EXERCISE) == before
     assert not list(EXERCISE.rglob("__pycache__"))
 

@@ -13,7 +13,10 @@ MG001  A model compiled at import time without the guard. A second run of the
        code holding the old one keeps a stale model. The suggested guard drops
        the ``overwrite``. Accepted forms:
        ``<r>.models.get(NAME) or <r>.model(NAME, schema)``, ``define(...)``,
-       and the one-argument lookup ``model(NAME)``. Module level includes
+       the one-argument lookup ``model(NAME)``, the call in the branch of
+       ``if NAME in <r>.models`` (or ``not in``, or ``models.get(NAME) is None``)
+       that runs only for a missing model, and the call in a handler of
+       ``except MissingSchemaError`` (`modelguard.lint.guards`). Module level includes
        if/try/with blocks, class bodies and comprehensions; calls inside a
        function are not judged, since whether they re-run depends on the caller.
 MG002  Module code run again in a function on a call or retry path:

@@ -18,6 +18,7 @@ from typing import Any
 
 from modelguard.lint.calls import Resolver, Site
 from modelguard.lint.findings import Finding
+from modelguard.lint.guards import guarded_calls
 from modelguard.lint.loads import KNOWN, Load, Scope, classify, scope_of, stored_at_startup
 from modelguard.lint.names import aliases, dotted, module_of
 from modelguard.lint.paths import entry_reason
@@ -99,6 +100,7 @@ class Checker(ast.NodeVisitor):
         self.qualnames: list[str] = []  # of the enclosing functions
         self.owner: list[str] = []  # per enclosing function: its class if a method, else ""
         self.guarded: set[int] = set()  # ids of model calls on the right of a guard
+        self._behind_guards: set[int] | None = None  # guards.guarded_calls, on first use
         self.findings: list[Finding] = []
         self.functions: list[FunctionInfo] = []
         self.loads: list[PendingLoad] = []
@@ -121,6 +123,15 @@ class Checker(ast.NodeVisitor):
                 if isinstance(target, ast.Name)
             }
         return self._registries
+
+    @property
+    def behind_guards(self) -> set[int]:
+        """Model calls inside an if/else or try/except that runs only for a missing model."""
+        if self._behind_guards is None:
+            self._behind_guards = guarded_calls(
+                self.tree, lambda node: self.qualname(node).rsplit(".", 1)[-1] == "models"
+            )
+        return self._behind_guards
 
     def is_model_call(self, node: ast.expr) -> bool:
         if not isinstance(node, ast.Call):
@@ -176,7 +187,8 @@ class Checker(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         if not self.scopes:
             if self.is_model_call(node) and _has_schema(node) and id(node) not in self.guarded:
-                self.report_unguarded(node)
+                if id(node) not in self.behind_guards:
+                    self.report_unguarded(node)
         else:
             self.check_in_function(node, self.scopes[-1])
         self.generic_visit(node)

@@ -2,9 +2,12 @@
 
 The folder (one with an `__init__.py`) is imported as a package named after it.
 While a `LearnerPackage` is open, a finder in front of `sys.meta_path` serves that
-package from the folder, so every way of running one of its files again (a
-reload, an import after deleting it from `sys.modules`) goes through one loader,
-and the loader counts each run of each file. A file that runs more than once in
+package from the folder, so every way of running one of its files again through
+the import system (a reload, an import after deleting it from `sys.modules`) goes
+through one loader, and the loader counts each run of each file. A run outside the
+import system (`spec_from_file_location` with a loader of its own, `runpy`, `exec`
+of the source) does not reach it: the check's worker processes count those too
+(`process_watch`, which turns this loader's counting off). A file that runs more than once in
 one worker process is the incident's signature, whether the registry noticed (an
 unguarded model raises) or not (a guarded one hides it). The loader also counts
 each construction of the classes it is told to watch (the worker's service), with
@@ -52,7 +55,8 @@ class _CountingLoader(importlib.machinery.SourceFileLoader):
         self._package = package
 
     def exec_module(self, module: ModuleType) -> None:
-        self._package._count(Path(self.path))
+        if self._package.count_runs:
+            self._package._count(Path(self.path))
         # The module's own builtins, with a class builder that watches what it builds, so
         # a service built at module level, right after its class, is counted too.
         module.__dict__["__builtins__"] = {
@@ -68,7 +72,9 @@ class _CountingLoader(importlib.machinery.SourceFileLoader):
 class LearnerPackage:
     """`with LearnerPackage(folder) as package:` then `package.start_process()` per process."""
 
-    def __init__(self, folder: str | Path, watch: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, folder: str | Path, watch: tuple[str, ...] = (), *, count_runs: bool = True
+    ) -> None:
         self.folder = Path(folder).resolve()
         self.name = self.folder.name
         if not self.name.isidentifier():
@@ -76,6 +82,8 @@ class LearnerPackage:
         if not (self.folder / "__init__.py").is_file():
             raise NotAPackage(f"{self.folder} has no __init__.py")
         self.watch = watch  # class names whose constructions are counted
+        # False where the process counts runs itself, however they happen (process_watch)
+        self.count_runs = count_runs
         self.process = ProcessRecord()
         self._lock = threading.Lock()
         self._saved: dict[str, ModuleType] = {}

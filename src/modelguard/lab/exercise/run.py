@@ -100,9 +100,9 @@ def run(
     plan: list[Scenario] | None = None,
     timeout_s: float = 30.0,
 ) -> Evidence:
-    """Run `plan` against the folder: by default the four scenarios, at a small size, and
-    then the database timeout inside the handler."""
-    plan = plan if plan is not None else [*scenarios(events=12, consumers=3), DATABASE_TIMEOUT]
+    """Run `plan` against the folder: by default the four scenarios, at the size the lab's
+    notebooks use (20 events), and then the database timeout inside the handler."""
+    plan = plan if plan is not None else [*scenarios(events=20, consumers=3), DATABASE_TIMEOUT]
     evidence = Evidence(Path(folder).resolve(), worker=worker, timeout_s=timeout_s)
     with LearnerPackage(folder, watch=(worker.service_class,)) as package:
         evidence.findings = check_paths([str(path) for path in package.files()])

@@ -1,4 +1,8 @@
-"""The check's verdict in plain words: what still fails, one numbered point each.
+"""The scenarios' account of a `run()`, in plain words: what still fails, one numbered point each.
+
+Notebook 07's check does not use it: `check()` judges the promise (`promise`). This
+module reads the evidence of `run()`, the incident report's scenarios, for callers
+that want that account (`judge(run(folder))`).
 
 A scenario is right when every event succeeded, none went to the dead letter
 queue, no attempt raised anything but the failures the check injected, and the
