@@ -67,8 +67,8 @@ def test_a_default_run_yields_the_declared_findings_minus_the_opt_in_codes(path,
     assert sorted(default_findings[path.name]) == expected
 
 
-def test_the_opt_in_codes_are_the_cached_import_and_the_load_no_path_reaches():
-    assert lint.OPT_IN == {"MG006", "MG007"}
+def test_the_opt_in_codes_are_the_cached_import_and_the_code_no_path_reaches():
+    assert lint.OPT_IN == {"MG006", "MG007", "MG008"}
     assert lint.DEFAULT == set(lint.RULES) - lint.OPT_IN
 
 
@@ -516,3 +516,79 @@ def test_a_static_handler_keeps_its_first_parameter_as_the_unit_of_work():
     )
 
     assert codes_at(source) == [("MG002", 6), ("MG007", 8)]
+
+
+TEST_CODE = """
+from mongoengine import Document
+import importlib
+
+
+def handle(event):
+    class Sample(Document):
+        pass
+
+    importlib.reload(importlib)
+    return Sample
+"""
+
+
+@pytest.mark.parametrize("name", ["test_models.py", "models_test.py", "conftest.py", "tests.py"])
+def test_in_a_test_file_no_function_starts_a_path(name):
+    assert codes_at_path(TEST_CODE, f"pkg/tests/{name}") == [("MG007", 10), ("MG008", 7)]
+    assert codes_at_path(TEST_CODE, "pkg/handlers.py") == [("MG002", 10), ("MG003", 7)]
+    assert lint.check_source(TEST_CODE, f"pkg/tests/{name}") == []
+
+
+def codes_at_path(source: str, path: str) -> list[tuple[str, int]]:
+    return sorted((f.code, f.line) for f in lint.check_source(source, path, select=lint.RULES))
+
+
+def test_a_helper_a_handler_also_calls_stays_on_the_handlers_path():
+    source = """
+from mongoengine import Document
+
+
+def make():
+    class Built(Document):
+        pass
+    return Built
+
+
+def test_make():
+    assert make()
+
+
+def handle(event):
+    return make()
+"""
+    assert codes_at(source) == [("MG003", 6)]
+    assert codes_at(source.split("def handle")[0]) == [("MG008", 6)]
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_a_base_re_exported_under_mongoengines_name_through_a_package_is_a_document(tmp_path):
+    write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/mongo/__init__.py": "from .document import OwnDocument as Document\n",
+            "app/mongo/document.py": "import mongoengine as me\n\nclass OwnDocument(me.Document):"
+            "\n    meta = {'abstract': True}\n",
+            # spells neither `Document` nor anything else a rule starts from, on its own
+            "app/handlers.py": "from app.mongo.document import OwnDocument\n\n\n"
+            "def handle(event):\n    class Allocation(OwnDocument):\n        pass\n",
+            "app/jobs.py": "from app import mongo\n\n\n@app.task\n"
+            "def run():\n    class Job(mongo.Document):\n        pass\n",
+            "app/plain.py": "from app.mongo import Document as D\n\n\n"
+            "def handle(event):\n    class NotADocument(dict):\n        pass\n",
+        },
+    )
+    found = sorted(
+        (Path(f.path).name, f.code, f.line) for f in lint.check_paths([str(tmp_path / "app")])
+    )
+    assert found == [("handlers.py", "MG003", 5), ("jobs.py", "MG003", 6)]
