@@ -592,3 +592,19 @@ def test_a_base_re_exported_under_mongoengines_name_through_a_package_is_a_docum
         (Path(f.path).name, f.code, f.line) for f in lint.check_paths([str(tmp_path / "app")])
     )
     assert found == [("handlers.py", "MG003", 5), ("jobs.py", "MG003", 6)]
+
+
+def test_a_base_made_by_a_metaclass_factory_counts_as_the_classes_passed_to_it(tmp_path):
+    write(
+        tmp_path,
+        {
+            "dm/__init__.py": "from .document import Document\n",
+            "dm/document.py": "import mongoengine as me\nfrom mongoengine.base import metaclasses"
+            " as mtc\n\n\nclass Document(django_meta(mtc.TopLevelDocumentMetaclass, me.Document)):"
+            "\n    pass\n",
+            "dm/handlers.py": "from dm import Document\n\n\n"
+            "def handle(event):\n    class Allocation(Document):\n        pass\n",
+        },
+    )
+    found = [(Path(f.path).name, f.code) for f in lint.check_paths([str(tmp_path / "dm")])]
+    assert found == [("handlers.py", "MG003")]

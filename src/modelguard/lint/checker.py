@@ -232,7 +232,7 @@ class Checker(ast.NodeVisitor):
                 self.calls.append(Call(node, targets, self.qualnames[-1], exempt))
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        bases = tuple(self.base_name(base) for base in node.bases)
+        bases = tuple(name for base in node.bases for name in self.base_names(base))
         local = any(self.qualname(base) in self.documents for base in node.bases)
         if local:
             self.documents.add(node.name)
@@ -251,12 +251,16 @@ class Checker(ast.NodeVisitor):
         self.test_classes.pop()
         self.classes.pop()
 
-    def base_name(self, base: ast.expr) -> str:
-        """A base class's dotted name; a name this file neither imports nor qualifies is its own."""
+    def base_names(self, base: ast.expr) -> list[str]:
+        """A base class's dotted name; a name this file neither imports nor qualifies is its
+        own. A base made by a call (``six.with_metaclass(Meta, Base)``, django-mongoengine's
+        ``django_meta(Meta, Flavor, me.Document)``) is a class built from its arguments."""
+        if isinstance(base, ast.Call):
+            return [n for arg in base.args for n in self.base_names(arg) if n]
         name = self.qualname(base)
         if name and "." not in name and name not in self.aliases:
-            return f"{self.module}.{name}"
-        return name
+            return [f"{self.module}.{name}"]
+        return [name]
 
     def visit_function(self, node: Function) -> None:
         # Decorators, defaults and annotations run where the function is defined;

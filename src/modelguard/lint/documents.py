@@ -7,7 +7,9 @@ Document``), or re-exported by a package's ``__init__``. So a class is a
 document when one of its bases, followed through the checked files' imports
 and re-exports, is one of mongoengine's document classes or a module-level
 class of a checked file that is itself a document. A base from outside the
-checked files is known only if it is mongoengine's own.
+checked files is known only if it is mongoengine's own. A base made by a call
+(``six.with_metaclass(Meta, Base)``, django-mongoengine's ``django_meta(...,
+me.Document)``) counts as the classes passed to it.
 
 Each file reports its module-level classes with their bases as the file's
 imports name them (`ClassInfo`), and the classes it defines inside functions
