@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from modelguard.entrypoints import lint
+from modelguard.lint import lint_source
 
 CORPUS = Path(__file__).parent / "lint_corpus"
 CORPUS_FILES = sorted(CORPUS.glob("*.py"))
@@ -608,3 +609,15 @@ def test_a_base_made_by_a_metaclass_factory_counts_as_the_classes_passed_to_it(t
     )
     found = [(Path(f.path).name, f.code) for f in lint.check_paths([str(tmp_path / "dm")])]
     assert found == [("handlers.py", "MG003")]
+
+
+def test_a_noqa_for_mg003_excuses_the_opt_in_mg008_too():
+    source = (
+        "from mongoengine import Document\n\n\ndef build():\n"
+        "    class Made(Document):  # noqa: MG003 -- a factory, called once\n        pass\n"
+    )
+    report = lint_source(source, select={"MG008"})
+    assert report.findings == []
+    assert [(s.finding.code, s.reason) for s in report.suppressed] == [
+        ("MG008", "a factory, called once")
+    ]
