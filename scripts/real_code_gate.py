@@ -206,8 +206,9 @@ def udata_python(cache: Path) -> Path:
 
 
 def django_mongoengine_target(cache: Path) -> Path:
-    target = cache / "envs" / "django-mongoengine-0.5.6"
-    if not (target / ".installed").exists():
+    """The release and its Django, where tests/unit/test_strict_django_mongoengine.py has them."""
+    target = cache.parent / "django-mongoengine-0.5.6"
+    if not (target / "django_mongoengine-0.5.6.dist-info").is_dir():
         shutil.rmtree(target, ignore_errors=True)
         constraint = cache / "build-setuptools-below-70.txt"
         constraint.write_text("setuptools<70\n")
@@ -216,7 +217,6 @@ def django_mongoengine_target(cache: Path) -> Path:
                     env={**os.environ, "PIP_CONSTRAINT": str(constraint)})  # fmt: skip
         if done.returncode != 0:
             raise RuntimeError(f"pip install {' '.join(DJANGO_MONGOENGINE)}: {done.stderr}")
-        (target / ".installed").touch()
     return target
 
 

@@ -8,7 +8,7 @@ a path (`modelguard.lint.paths`). What counts:
 
 - every function in a test file: ``test_*.py``, ``*_test.py``, ``tests.py``
   (Django's) and ``conftest.py``, as pytest and unittest discover them;
-- anywhere, a function named ``test...``, a function decorated as a fixture
+- anywhere, a function named ``test_...``, a function decorated as a fixture
   (a decorator whose last name is ``fixture``: ``pytest.fixture``,
   ``pytest_asyncio.fixture``), and a method of a test class (a class named
   ``Test...`` or ``...Test``/``...Tests``, or with a base whose name ends in
@@ -44,7 +44,8 @@ def is_test_function(node: ast.AST, imported: dict[str, str]) -> bool:
     """A test or a fixture, by its own name or decorators."""
     if isinstance(node, ast.Lambda):
         return False
-    if getattr(node, "name", "").startswith("test"):
+    name = getattr(node, "name", "")
+    if name == "test" or name.startswith("test_"):
         return True
     for decorator in getattr(node, "decorator_list", []):
         called = decorator.func if isinstance(decorator, ast.Call) else decorator

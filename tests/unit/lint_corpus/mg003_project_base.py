@@ -1,5 +1,5 @@
 # expect: nothing
-"""A project's own document base, and a package-style re-export of it under mongoengine's name."""
+"""A project's own document base, which another file imports under mongoengine's name."""
 
 from mongoengine import Document, fields
 
@@ -9,5 +9,3 @@ class ProjectDocument(Document):
 
     created = fields.DateTimeField()
 
-
-Base = ProjectDocument
