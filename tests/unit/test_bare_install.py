@@ -141,6 +141,7 @@ def test_the_pytest_plugin_runs_in_the_bare_install(bare, tmp_path):
 
 
 def test_the_lab_refuses_in_one_line_naming_the_extra(bare, tmp_path):
+    assert "lint" in run(bare, "-m", "modelguard", "--help").stdout  # the CLI itself imports
     imported = run(bare, "-c", "import modelguard.lab", check=False)
     last = imported.stderr.strip().splitlines()[-1]
     assert imported.returncode == 1
