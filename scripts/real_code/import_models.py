@@ -1,7 +1,7 @@
 """Run in a project's own environment: strict mode on, import every module of the
 project, then run one of its model files a second time.
 
-    python import_models.py TREE PACKAGE MODEL_FILE [--django]
+    python import_models.py TREE PACKAGE MODEL_FILE [--django] [--across-files]
 
 Prints one JSON object: the modules imported, those that did not import for
 another reason than strict mode (with the first line of why), every
@@ -61,7 +61,7 @@ def main() -> None:
     tree, package, model_file = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
     sys.path.insert(0, str(tree))
     warnings.simplefilter("ignore")
-    strict.enable()
+    strict.enable(across_files="--across-files" in sys.argv)
     if "--django" in sys.argv:
         configure_django()
     imported, failed, raised = [], {}, []
