@@ -4,6 +4,8 @@
 `MONGODB_URI` environment variable, then an in-process mongomock database, so
 the notebooks and unit tests need nothing running. Current mongoengine removed
 the `mongomock://` host, so mongomock is plugged in as the client class.
+mongomock comes with the lab extra: without it, `connect()` with a URI works and
+`connect()` without one refuses in one line naming the extra.
 Connection strings are only ever shown through `redact()`.
 """
 
@@ -14,10 +16,11 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import mongoengine
-import mongomock
 from mongoengine.connection import DEFAULT_CONNECTION_NAME
 from pymongo import monitoring
 from pymongo.database import Database
+
+from modelguard.extras import INSTALL, LabExtraMissing, missing
 
 DEFAULT_DB = "modelguard"
 
@@ -42,6 +45,7 @@ def connect(
     # reconnecting is what callers of this function mean.
     mongoengine.disconnect(alias)
     if uri is None:
+        mongomock = _mongomock()
         mongoengine.connect(
             db or DEFAULT_DB,
             alias=alias,
@@ -60,6 +64,19 @@ def connect(
             event_listeners=list(listeners),
         )
     return mongoengine.get_db(alias)
+
+
+def _mongomock():
+    """mongomock, imported on first use: only the embedded database needs it."""
+    if missing({"mongomock": "mongomock"}):
+        raise LabExtraMissing(
+            "modelguard.db.connect() without a URI uses the in-process mongomock, which comes "
+            f"with the lab extra: {INSTALL}; or pass a URI, or set MONGODB_URI",
+            name="mongomock",
+        )
+    import mongomock
+
+    return mongomock
 
 
 def disconnect(alias: str = DEFAULT_CONNECTION_NAME) -> None:

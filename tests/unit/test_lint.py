@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from modelguard.entrypoints import lint
+from modelguard.lint import lint_source
 
 CORPUS = Path(__file__).parent / "lint_corpus"
 CORPUS_FILES = sorted(CORPUS.glob("*.py"))
@@ -67,8 +68,8 @@ def test_a_default_run_yields_the_declared_findings_minus_the_opt_in_codes(path,
     assert sorted(default_findings[path.name]) == expected
 
 
-def test_the_opt_in_codes_are_the_cached_import_and_the_load_no_path_reaches():
-    assert lint.OPT_IN == {"MG006", "MG007"}
+def test_the_opt_in_codes_are_the_cached_import_and_the_code_no_path_reaches():
+    assert lint.OPT_IN == {"MG006", "MG007", "MG008"}
     assert lint.DEFAULT == set(lint.RULES) - lint.OPT_IN
 
 
@@ -516,3 +517,107 @@ def test_a_static_handler_keeps_its_first_parameter_as_the_unit_of_work():
     )
 
     assert codes_at(source) == [("MG002", 6), ("MG007", 8)]
+
+
+TEST_CODE = """
+from mongoengine import Document
+import importlib
+
+
+def handle(event):
+    class Sample(Document):
+        pass
+
+    importlib.reload(importlib)
+    return Sample
+"""
+
+
+@pytest.mark.parametrize("name", ["test_models.py", "models_test.py", "conftest.py", "tests.py"])
+def test_in_a_test_file_no_function_starts_a_path(name):
+    assert codes_at_path(TEST_CODE, f"pkg/tests/{name}") == [("MG007", 10), ("MG008", 7)]
+    assert codes_at_path(TEST_CODE, "pkg/handlers.py") == [("MG002", 10), ("MG003", 7)]
+    assert lint.check_source(TEST_CODE, f"pkg/tests/{name}") == []
+
+
+def codes_at_path(source: str, path: str) -> list[tuple[str, int]]:
+    return sorted((f.code, f.line) for f in lint.check_source(source, path, select=lint.RULES))
+
+
+def test_a_helper_a_handler_also_calls_stays_on_the_handlers_path():
+    source = """
+from mongoengine import Document
+
+
+def make():
+    class Built(Document):
+        pass
+    return Built
+
+
+def test_make():
+    assert make()
+
+
+def handle(event):
+    return make()
+"""
+    assert codes_at(source) == [("MG003", 6)]
+    assert codes_at(source.split("def handle")[0]) == [("MG008", 6)]
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_a_base_re_exported_under_mongoengines_name_through_a_package_is_a_document(tmp_path):
+    write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/mongo/__init__.py": "from .document import OwnDocument as Document\n",
+            "app/mongo/document.py": "import mongoengine as me\n\nclass OwnDocument(me.Document):"
+            "\n    meta = {'abstract': True}\n",
+            # spells neither `Document` nor anything else a rule starts from, on its own
+            "app/handlers.py": "from app.mongo.document import OwnDocument\n\n\n"
+            "def handle(event):\n    class Allocation(OwnDocument):\n        pass\n",
+            "app/jobs.py": "from app import mongo\n\n\n@app.task\n"
+            "def run():\n    class Job(mongo.Document):\n        pass\n",
+            "app/plain.py": "from app.mongo import Document as D\n\n\n"
+            "def handle(event):\n    class NotADocument(dict):\n        pass\n",
+        },
+    )
+    found = sorted(
+        (Path(f.path).name, f.code, f.line) for f in lint.check_paths([str(tmp_path / "app")])
+    )
+    assert found == [("handlers.py", "MG003", 5), ("jobs.py", "MG003", 6)]
+
+
+def test_a_base_made_by_a_metaclass_factory_counts_as_the_classes_passed_to_it(tmp_path):
+    write(
+        tmp_path,
+        {
+            "dm/__init__.py": "from .document import Document\n",
+            "dm/document.py": "import mongoengine as me\nfrom mongoengine.base import metaclasses"
+            " as mtc\n\n\nclass Document(django_meta(mtc.TopLevelDocumentMetaclass, me.Document)):"
+            "\n    pass\n",
+            "dm/handlers.py": "from dm import Document\n\n\n"
+            "def handle(event):\n    class Allocation(Document):\n        pass\n",
+        },
+    )
+    found = [(Path(f.path).name, f.code) for f in lint.check_paths([str(tmp_path / "dm")])]
+    assert found == [("handlers.py", "MG003")]
+
+
+def test_a_noqa_for_mg003_excuses_the_opt_in_mg008_too():
+    source = (
+        "from mongoengine import Document\n\n\ndef build():\n"
+        "    class Made(Document):  # noqa: MG003 -- a factory, called once\n        pass\n"
+    )
+    report = lint_source(source, select={"MG008"})
+    assert report.findings == []
+    assert [(s.finding.code, s.reason) for s in report.suppressed] == [
+        ("MG008", "a factory, called once")
+    ]

@@ -244,3 +244,95 @@ def test_an_unknown_action_is_refused_and_changes_nothing():
     with pytest.raises(ValueError, match="'error', 'warn'"):
         strict.enable(action="raise")
     assert strict.action() is None
+
+
+WRAPPED = """
+from mongoengine import Document, fields
+from mongoengine.base.metaclasses import TopLevelDocumentMetaclass
+
+
+class Tracked(TopLevelDocumentMetaclass):
+    # A project's own metaclass: its __new__ runs between the class statement and mongoengine's.
+    def __new__(mcs, name, bases, attrs):
+        return mcs.build(name, bases, attrs)
+
+    @classmethod
+    def build(mcs, name, bases, attrs):
+        return super().__new__(mcs, name, bases, attrs)
+
+
+class ProjectDocument(Document, metaclass=Tracked):
+    meta = {{"abstract": True}}
+
+
+class Invoice{n}(ProjectDocument):
+    total = fields.IntField()
+"""
+
+
+def test_a_reload_is_refused_through_a_metaclass_that_wraps_mongoengines(package, name):
+    (package / "wrapped.py").write_text(WRAPPED.format(n=name))
+    strict.enable()
+    wrapped = importlib.import_module(f"{package.name}.wrapped")
+    first = get_document(f"Invoice{name}")
+    assert type(first).__name__ == "Tracked"
+    with pytest.raises(OverwriteModelError) as raised:
+        importlib.reload(wrapped)
+    assert raised.value.again.file == str((package / "wrapped.py").resolve())
+    assert (
+        raised.value.again.line
+        == WRAPPED.format(n=name).splitlines().index(f"class Invoice{name}(ProjectDocument):") + 1
+    )
+    assert get_document(f"Invoice{name}") is first
+
+
+def test_across_files_refuses_a_name_another_file_registered_naming_both(package, name):
+    strict.enable(across_files=True)
+    import_models(package)
+    first = get_document(f"Trainee{name}")
+    (package / "other.py").write_text(MODELS.format(n=name))
+    with pytest.raises(OverwriteModelError) as raised:
+        importlib.import_module(f"{package.name}.other")
+    error = raised.value
+    files = (str((package / "models.py").resolve()), str((package / "other.py").resolve()))
+    assert (error.first.file, error.again.file) == files
+    assert any(f"Two files define a document named 'Trainee{name}'" in n for n in error.__notes__)
+    assert all(file in "\n".join(error.__notes__) for file in files)
+    # the first class stays; the abstract base and the inheriting subclass were not judged
+    assert get_document(f"Trainee{name}") is first
+
+
+def test_across_files_in_warn_mode_warns_naming_both_files(package, name):
+    strict.enable(action="warn", across_files=True)
+    import_models(package)
+    (package / "other.py").write_text(MODELS.format(n=name))
+    with pytest.warns(strict.RedefinedDocumentWarning) as caught:
+        importlib.import_module(f"{package.name}.other")
+    assert len(caught) == 1
+    text = str(caught[0].message)
+    assert str(package / "models.py") in text and str(package / "other.py") in text
+    assert get_document(f"Trainee{name}").__module__ == f"{package.name}.other"
+
+
+def test_across_files_leaves_functions_overwriting_and_other_names_alone(package, name):
+    strict.enable(across_files=True)
+    import_models(package)
+    (package / "other.py").write_text(MODELS.format(n=name))
+    with strict.overwriting():
+        importlib.import_module(f"{package.name}.other")
+
+    def build():  # a throwaway test document of a name a file registered
+        class Helper(Document):
+            meta = {"collection": "helpers"}
+
+        return Helper
+
+    (package / "helpers.py").write_text(
+        "from mongoengine import Document\n\nclass Helper(Document):\n    pass\n"
+    )
+    build()
+    importlib.import_module(f"{package.name}.helpers")  # the function's class is not a site
+    with strict.enabled(across_files=False):
+        (package / "third.py").write_text(MODELS.format(n=name))
+        importlib.import_module(f"{package.name}.third")
+    assert get_document(f"Trainee{name}").__module__ == f"{package.name}.third"

@@ -8,7 +8,7 @@ import sys
 from mongoengine.base.common import _document_registry, get_document
 
 from modelguard import OverwriteModelError, strict
-from modelguard.strict import triggers
+from modelguard.lab import triggers
 
 
 def test_every_trigger_has_its_own_model_file_with_one_document(tmp_path):

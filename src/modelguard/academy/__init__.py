@@ -3,3 +3,7 @@
 `models` holds the platform's models, `services` the allocation service and
 `workers` the allocation worker whose retries caused the incident.
 """
+
+from modelguard.extras import require_lab
+
+require_lab(__name__)

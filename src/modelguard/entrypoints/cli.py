@@ -327,11 +327,15 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     from modelguard.config import ServiceNotNamed
+    from modelguard.extras import LabExtraMissing
 
+    command = " ".join(filter(None, (args.command, getattr(args, "dlq_command", None))))
     try:
         return args.run(args)
     except ServiceNotNamed as error:  # --broker kafka (or worker processes) with nothing named
-        command = " ".join(filter(None, (args.command, getattr(args, "dlq_command", None))))
+        print(f"modelguard {command}: {error}", file=sys.stderr)
+        return 2
+    except LabExtraMissing as error:  # a lab command in an install without the lab extra
         print(f"modelguard {command}: {error}", file=sys.stderr)
         return 2
 

@@ -3,3 +3,7 @@
 Each runs the real worker over a broker port and a database and counts what happened;
 no figure is written down in advance.
 """
+
+from modelguard.extras import require_lab
+
+require_lab(__name__)

@@ -31,10 +31,13 @@ MG002  Module code run again in a function on a call or retry path:
        function by calls the lint can tell; `modelguard.lint.paths` has the
        rule in full. The message says what runs again and why the function is
        on the path.
-MG003  A mongoengine document class (``Document``, ``DynamicDocument``, the
-       embedded variants, or a class this file derives from one) defined inside
-       a function. mongoengine silently replaces the registered class on each
-       call, and objects of the old class stop matching ``isinstance``.
+MG003  A mongoengine document class defined inside a function on a call or
+       retry path: mongoengine silently replaces the registered class on each
+       call, and objects of the old class stop matching ``isinstance``. A
+       document is a class derived, through the checked files' imports and
+       re-exports, from mongoengine's ``Document``, ``DynamicDocument`` or the
+       embedded variants, or from a project's own base built on them
+       (`modelguard.lint.documents`).
 MG004  A guard whose two names differ, so it never finds what it compiles.
        Two constants are compared by value. Other expressions are flagged only
        when both have the same node type and differ (``ast.dump``); a constant
@@ -49,6 +52,9 @@ MG006  (opt-in) ``import_module``/``__import__`` inside a function that only
        is hidden and the first call pays for the import.
 MG007  (opt-in) An MG002 load in a function no call or retry path reaches: it
        runs when its caller decides, usually once. A ``noqa: MG002`` excuses it.
+MG008  (opt-in) An MG003 document class in a function no call or retry path
+       reaches: a test, a fixture, or a helper only they call. Test code never
+       starts a path (`modelguard.lint.testcode`). A ``noqa: MG003`` excuses it.
 
 A default run reports every code but the opt-in ones (``DEFAULT``); ``--select``
 names others, or ``ALL``.

@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelguard.lint.calls import Resolver, Site
+from modelguard.lint.documents import MONGOENGINE, ClassInfo, PendingClass
 from modelguard.lint.findings import Finding
 from modelguard.lint.guards import guarded_calls
 from modelguard.lint.loads import KNOWN, Load, Scope, classify, scope_of, stored_at_startup
 from modelguard.lint.names import aliases, dotted, module_of
 from modelguard.lint.paths import entry_reason
+from modelguard.lint.testcode import is_test_class, is_test_file, is_test_function
 
 _MODEL_FUNCS = {"modelguard.model", "modelguard.registry.model"}
-_DOCUMENTS = ("Document", "DynamicDocument", "EmbeddedDocument", "DynamicEmbeddedDocument")
-_DOCUMENT_BASES = {f"mongoengine{sub}.{name}" for sub in ("", ".document") for name in _DOCUMENTS}
+_DOCUMENT_BASES = set(MONGOENGINE)
 _KNOWN = _MODEL_FUNCS | KNOWN | _DOCUMENT_BASES | {"modelguard.registry"}
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
@@ -94,6 +95,10 @@ class Checker(ast.NodeVisitor):
         self.tree = tree
         self._registries: set[str] | None = None  # a walk of its own, made on first use
         self.documents = set(_DOCUMENT_BASES)  # grows with document classes seen in this file
+        self.top_classes: list[ClassInfo] = []  # module-level classes, for `lint.documents`
+        self.pending_classes: list[PendingClass] = []  # classes in functions: MG003 or MG008
+        self.test_file = is_test_file(path)
+        self.test_classes: list[bool] = []  # per enclosing class: is it a test class
         self.scopes: list[Scope] = []
         # enclosing classes, innermost last, with how many functions enclose each
         self.classes: list[tuple[str, int]] = []
@@ -239,20 +244,35 @@ class Checker(ast.NodeVisitor):
                 self.calls.append(Call(node, targets, self.qualnames[-1], exempt))
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        if any(self.qualname(base) in self.documents for base in node.bases):
+        bases = tuple(name for base in node.bases for name in self.base_names(base))
+        local = any(self.qualname(base) in self.documents for base in node.bases)
+        if local:
             self.documents.add(node.name)
-            if self.scopes:
-                self.report(
-                    node,
-                    "MG003",
-                    f"document {node.name} defined inside a function is registered again on "
-                    f"every call, silently replacing the last one; define it at module level",
-                )
+        if self.scopes:  # a document or not, once every file's classes are known
+            scope = self.scopes[-1]
+            self.pending_classes.append(
+                PendingClass(node, self.qualnames[-1], scope.name, bases, local)
+            )
+        elif not self.classes:
+            self.top_classes.append(ClassInfo(f"{self.module}.{node.name}", bases))
         # The class body runs where the class stands (in a function, when it runs);
         # a def directly in it is a method.
         self.classes.append((node.name, len(self.scopes)))
+        self.test_classes.append(is_test_class(node, self.aliases))
         self.generic_visit(node)
+        self.test_classes.pop()
         self.classes.pop()
+
+    def base_names(self, base: ast.expr) -> list[str]:
+        """A base class's dotted name; a name this file neither imports nor qualifies is its
+        own. A base made by a call (``six.with_metaclass(Meta, Base)``, django-mongoengine's
+        ``django_meta(Meta, Flavor, me.Document)``) is a class built from its arguments."""
+        if isinstance(base, ast.Call):
+            return [n for arg in base.args for n in self.base_names(arg) if n]
+        name = self.qualname(base)
+        if name and "." not in name and name not in self.aliases:
+            return [f"{self.module}.{name}"]
+        return [name]
 
     def visit_function(self, node: Function) -> None:
         # Decorators, defaults and annotations run where the function is defined;
@@ -275,7 +295,9 @@ class Checker(ast.NodeVisitor):
         owner = self.classes[-1][0] if is_method else ""
         shown = f"{owner}.{scope.name}" if owner else scope.name
         parent = self.qualnames[-1] if self.qualnames else None
-        entry = entry_reason(node, is_method, self.aliases)
+        tests = self.test_file or is_test_function(node, self.aliases)
+        tests = tests or (is_method and self.test_classes[-1])
+        entry = None if tests else entry_reason(node, is_method, self.aliases)
         self.functions.append(FunctionInfo(qualname, shown, self.path, entry, parent))
         body = node.body if isinstance(node.body, list) else [node.body]
         self.scopes.append(scope)

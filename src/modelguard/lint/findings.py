@@ -9,7 +9,8 @@ per event, so they are opt-in (``--select MG006,MG007`` or ``--select ALL``).
 a finding is reported on suppresses those codes only. A bare ``# noqa``
 suppresses nothing, so every exception names what it excuses; the text after
 the codes is kept as the reason, so a report can show what was excused and why.
-``MG002`` also excuses ``MG007``: both are the same load, judged by who calls it.
+``MG002`` also excuses ``MG007``: both are the same load, judged by who calls it;
+``MG003`` likewise excuses ``MG008``, the same document class.
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ RULES = {
     "MG000": "path missing, or file cannot be read or parsed",
     "MG001": "model registered at import time without the guard",
     "MG002": "module code run again on a call or retry path (reload, load by path, runpy, exec)",
-    "MG003": "mongoengine document defined inside a function",
+    "MG003": "mongoengine document defined inside a function on a call or retry path",
     "MG004": "guard checks one name and registers another",
     "MG005": "call on a call or retry path to a helper that runs module code again",
     "MG006": "(opt-in) cached dynamic import inside a function: hidden dependency",
     "MG007": "(opt-in) module code run again in a function no call or retry path reaches",
+    "MG008": "(opt-in) mongoengine document defined in a function no call or retry path reaches",
 }
-OPT_IN = frozenset({"MG006", "MG007"})
+OPT_IN = frozenset({"MG006", "MG007", "MG008"})
 DEFAULT = frozenset(RULES) - OPT_IN
 # A noqa for the first code excuses the second too: one load, judged by its callers.
-EXCUSED_ALSO = {"MG007": "MG002"}
+EXCUSED_ALSO = {"MG007": "MG002", "MG008": "MG003"}
 
 _NOQA = re.compile(r"#\s*noqa\s*:\s*([A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
 

@@ -22,6 +22,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from modelguard.lint.checker import Checker, FunctionInfo, PendingLoad
+from modelguard.lint.documents import documents, is_document
 from modelguard.lint.findings import DEFAULT, EXCUSED_ALSO, Finding, Suppressed, suppressions
 from modelguard.lint.paths import reached
 from modelguard.lint.prefilter import called_names, calls_any, needs_rules
@@ -174,9 +175,74 @@ def _split(parsed: Iterable[_Parsed], select: Collection[str] | None) -> Report:
 
 
 def _join(parsed: list[_Parsed]) -> list[_Parsed]:
+    _walk_document_users(parsed)
     _walk_callers(parsed)
     _judge_loads(parsed)
+    _judge_documents(parsed)
     return parsed
+
+
+def _document_names(parsed: list[_Parsed]) -> tuple[frozenset[str], dict[str, dict[str, str]]]:
+    """Every document class of the checked files (`modelguard.lint.documents`), and each
+    walked module's imports, through which a base class is followed."""
+    exports = {each.checker.module: each.checker.aliases for each in parsed if each.checker}
+    classes = [c for each in parsed if each.checker for c in each.checker.top_classes]
+    return documents(classes, exports), exports
+
+
+def _walk_document_users(parsed: list[_Parsed]) -> None:
+    """Walk the files left aside that spell the name of a document class of the checked
+    files (a project's own base, say), since they may derive from it; until none is left."""
+    spelled: set[str] = set()
+    while True:
+        known, _ = _document_names(parsed)
+        names = {name.rsplit(".", 1)[-1] for name in known} - spelled
+        waiting = [i for i, each in enumerate(parsed) if not each.walked]
+        if not names or not waiting:
+            return
+        spelled |= names
+        pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(names)))})\b")
+        found = [i for i in waiting if pattern.search(parsed[i].source)]
+        if not found:
+            return
+        for i in found:
+            parsed[i] = _parse(parsed[i].source, parsed[i].path)
+
+
+def _judge_documents(parsed: list[_Parsed]) -> None:
+    """MG003 for a document class defined in a function on a call or retry path, MG008
+    (opt-in) for one defined in a function no path reaches: a test, a fixture, a helper."""
+    known, exports = _document_names(parsed)
+    functions, edges = _graph(parsed)
+    on_path = reached({n: f.entry for n, f in functions.items() if f.entry}, edges)
+    for each in parsed:
+        checker = each.checker
+        for pending in checker.pending_classes if checker else []:
+            if checker is None or not is_document(pending, known, exports):
+                continue
+            name = pending.node.name
+            if pending.function in on_path:
+                entry, why = on_path[pending.function]
+                path = _path_text(pending.function, entry, why, functions)
+                each.findings.append(
+                    checker.finding(
+                        pending.node,
+                        "MG003",
+                        f"document {name} defined inside {pending.scope_name}() is registered "
+                        f"again on every call or retry ({path}), silently replacing the last "
+                        "one; define it at module level",
+                    )
+                )
+            else:
+                each.findings.append(
+                    checker.finding(
+                        pending.node,
+                        "MG008",
+                        f"document {name} defined inside {pending.scope_name}(), which no call "
+                        "or retry path in the checked files reaches; each call registers it "
+                        "again, replacing the last one",
+                    )
+                )
 
 
 def _walk_callers(parsed: list[_Parsed]) -> None:

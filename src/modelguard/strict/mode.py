@@ -11,6 +11,14 @@ writes (which file, the first and second module names, which trigger ran it twic
 mongoengine keeps the first class. `enable(action="warn")` lets the second
 class win, as mongoengine does, and emits a `RuntimeWarning` instead, as Django
 does for a reloaded model; `-W error::RuntimeWarning` turns that back into a failure.
+Where the class statement runs is found through any metaclass that wraps
+mongoengine's (django-mongoengine's, a project's own): `modelguard.strict.sites`.
+
+`enable(across_files=True)` also refuses (or warns about) a class statement
+registering a name that a class statement in a *different* file registered
+before, naming both files: mongoengine keeps the last, and every reference by
+name then resolves to it. Off by default, since a process may legitimately
+load two unrelated apps that happen to share a name and never refer to it.
 
 Not judged, so they keep working:
 - abstract documents (`meta = {"abstract": True}`): they have no collection
@@ -20,8 +28,7 @@ Not judged, so they keep working:
 - classes built inside a function, or by code such as `ModelRegistry` that
   calls `type()` itself: whether they are built again depends on the caller
   (the lint's MG003 reports the function case), not on a file running twice;
-- two files that each define a class of one name: a different question,
-  which mongoengine answers by keeping the last;
+- two files that each define a class of one name, unless `across_files=True`;
 - anything inside `with overwriting():`, the deliberate redefinition, like
   Mongoose's `overwriteModels`.
 """
@@ -30,20 +37,19 @@ from __future__ import annotations
 
 import inspect
 import os
-import sys
 import threading
 import warnings
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from types import FrameType
 from typing import Any
 
 from mongoengine.base import DocumentMetaclass
 from mongoengine.base.common import _document_registry
 
 from modelguard.registry.errors import CompileSite, OverwriteModelError
+from modelguard.strict.sites import class_statement_site
 
 ACTIONS = ("error", "warn")
 
@@ -56,10 +62,9 @@ ACTIONS = ("error", "warn")
 # so one wrapper sees every document class while every line of mongoengine still
 # runs as written. `disable()` puts the original back.
 _ORIGINAL_NEW = DocumentMetaclass.__dict__["__new__"]
-_METACLASS_FILE = os.path.abspath(inspect.getfile(DocumentMetaclass))
-_THIS_FILE = os.path.abspath(__file__)
 
 _action: str | None = None
+_across_files = False
 _overwriting: ContextVar[bool] = ContextVar("modelguard_strict_overwriting", default=False)
 _lock = threading.RLock()
 # Where each class judged so far was defined; weak, so a forgotten class is not kept alive.
@@ -67,7 +72,8 @@ _sites: weakref.WeakKeyDictionary[type, CompileSite] = weakref.WeakKeyDictionary
 
 
 class RedefinedDocumentWarning(RuntimeWarning):
-    """Warn mode's report: a document class was defined again by its file running twice.
+    """Warn mode's report: a document class was defined again by its file running twice,
+    or (with ``across_files=True``) under a name another file registered.
 
     `error` is the `OverwriteModelError` error mode would have raised.
     """
@@ -77,21 +83,25 @@ class RedefinedDocumentWarning(RuntimeWarning):
         self.error = error
 
 
-def enable(action: str = "error") -> None:
-    """Judge every document class defined from now on; `action` is "error" or "warn"."""
-    global _action
+def enable(action: str = "error", across_files: bool = False) -> None:
+    """Judge every document class defined from now on; `action` is "error" or "warn".
+
+    `across_files=True` also judges a class statement registering a name that a
+    class statement in a different file registered before.
+    """
+    global _action, _across_files
     if action not in ACTIONS:
         raise ValueError(f"action must be one of {', '.join(map(repr, ACTIONS))}, got {action!r}")
     with _lock:
-        _action = action
+        _action, _across_files = action, bool(across_files)
         DocumentMetaclass.__new__ = staticmethod(_judged_new)
 
 
 def disable() -> None:
     """Stop judging, and give mongoengine its own metaclass back."""
-    global _action
+    global _action, _across_files
     with _lock:
-        _action = None
+        _action, _across_files = None, False
         DocumentMetaclass.__new__ = _ORIGINAL_NEW
 
 
@@ -101,17 +111,17 @@ def action() -> str | None:
 
 
 @contextmanager
-def enabled(action: str = "error") -> Iterator[None]:
+def enabled(action: str = "error", across_files: bool = False) -> Iterator[None]:
     """Strict mode for the block, then back to what was in force before it."""
-    before = _action
-    enable(action)
+    before, before_across = _action, _across_files
+    enable(action, across_files)
     try:
         yield
     finally:
         if before is None:
             disable()
         else:
-            enable(before)
+            enable(before, before_across)
 
 
 @contextmanager
@@ -125,7 +135,7 @@ def overwriting() -> Iterator[None]:
 
 
 def _judged_new(mcs: type, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> type:
-    site = _module_level_site()
+    site = class_statement_site(attrs)
     with _lock:
         before = dict(_document_registry) if site is not None else {}
         cls = _ORIGINAL_NEW.__func__(mcs, name, bases, attrs)
@@ -137,9 +147,14 @@ def _judged_new(mcs: type, name: str, bases: tuple[type, ...], attrs: dict[str, 
         if old is None or cls._meta.get("abstract") or _overwriting.get():
             return cls
         first = _sites.get(old) or _site_of(old)
-        if first is None or first.file != site.file:
+        if first is None:
             return cls
-        error = OverwriteModelError(class_name, first, site)
+        if first.file == site.file:
+            error = OverwriteModelError(class_name, first, site)
+        elif _across_files and class_name == name:  # a dotted name is an inheriting subclass
+            error = same_name_refusal(class_name, first, site)
+        else:
+            return cls
         if _action == "warn":
             warning = RedefinedDocumentWarning(error)
             try:
@@ -157,28 +172,28 @@ def _judged_new(mcs: type, name: str, bases: tuple[type, ...], attrs: dict[str, 
     raise error
 
 
-def _module_level_site() -> CompileSite | None:
-    """Where the class statement runs, if it runs at a module's top level."""
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None and _is_machinery(frame.f_code.co_filename):
-        frame = frame.f_back
-    if frame is None or frame.f_code.co_name != "<module>":
-        return None
-    file = frame.f_code.co_filename
-    if file.startswith("<"):  # exec of a string: no file to speak of
-        return None
-    return CompileSite(
-        frame.f_globals.get("__name__", "<unknown>"), os.path.realpath(file), frame.f_lineno
+def same_name_refusal(
+    class_name: str, first: CompileSite, again: CompileSite
+) -> OverwriteModelError:
+    """Two files define a document of one name: what mongoengine does with it, and the way out."""
+    error = OverwriteModelError(class_name, first, again)
+    error.add_note(
+        f"Two files define a document named {class_name!r}: {first.file} and {again.file}. "
+        "mongoengine keeps one class per name, so a reference by name (ReferenceField("
+        f"{class_name!r}), a GenericReferenceField, get_document) resolves to whichever "
+        "file ran last. Rename one, or make the shared one abstract."
     )
-
-
-def _is_machinery(filename: str) -> bool:
-    """This module and mongoengine's metaclasses: between the class statement and here."""
-    return os.path.abspath(filename) in (_THIS_FILE, _METACLASS_FILE)
+    return error
 
 
 def _site_of(cls: type) -> CompileSite | None:
-    """Where a class defined before strict mode was enabled lives, read from its source."""
+    """Where a class defined before strict mode was enabled lives, read from its source.
+
+    A class built in a function (its qualified name holds ``<locals>``) or nested
+    in another class has no module-level class statement: no site.
+    """
+    if "." in cls.__qualname__:
+        return None
     try:
         file = inspect.getsourcefile(cls)
         line = inspect.getsourcelines(cls)[1]

@@ -8,7 +8,7 @@ UserSchema = Schema({})
 User = model("User", UserSchema)
 
 
-def handler():
+def handler(event):
     class Allocation(Document):
         pass
 

@@ -22,7 +22,7 @@ class Plain:
     """Not a document: defining it anywhere is fine."""
 
 
-def handler():
+def handler(event):
     class Allocation(Document):
         trainer = fields.StringField()
 
