@@ -1,6 +1,7 @@
 """Run every worker variant and write the figures of their outcomes as PNGs.
 
-    python scripts/render_figures.py --out build/figures [--tables] [--main-figure docs/retry-outcomes.png]
+    python scripts/render_figures.py --out build/figures [--tables]
+                                     [--main-figure docs/retry-outcomes.png]
 
 The numbers are measured by this run (the embedded broker and mongomock by
 default; `--broker kafka` and MONGODB_URI for real servers) and written beside

@@ -34,9 +34,7 @@ def _toc(app, docname: str, source: list[str]) -> None:
     """The README is the root page; the sidebar and previous/next links need a table of
     contents under it, which the README itself (read on GitHub too) cannot carry."""
     if docname == root_doc:
-        source[0] += (
-            "\n\n```{toctree}\n:hidden:\n:glob:\n\nnotebooks/[0-9][0-9]-*\ndocs/*\n```\n"
-        )
+        source[0] += "\n\n```{toctree}\n:hidden:\n:glob:\n\nnotebooks/[0-9][0-9]-*\ndocs/*\n```\n"
 
 
 def setup(app) -> None:

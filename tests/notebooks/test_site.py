@@ -80,7 +80,7 @@ def broken_links(site: Path) -> list[str]:
     ids = {page: parse(page).ids for page in pages}
     found = []
     for page in pages:
-        for tag, attribute, link in parse(page).links:
+        for tag, _, link in parse(page).links:
             parts = urlsplit(link)
             where = f"{page.relative_to(site)}: {link}"
             if parts.path.endswith(".ipynb"):
@@ -119,8 +119,8 @@ def test_the_checker_finds_a_broken_link_a_raw_notebook_and_an_outside_script(tm
 
 def test_every_document_has_its_page(site):
     pages = {p.relative_to(site).as_posix() for p in site.rglob("*.html")} - GENERATED
-    documents = {"README.html"} | {f"docs/{p.stem}.html" for p in (REPOSITORY / "docs").glob("*.md")}
-    documents |= {f"notebooks/{p.stem}.html" for p in NOTEBOOKS}
+    documents = {"README.html"} | {f"notebooks/{p.stem}.html" for p in NOTEBOOKS}
+    documents |= {f"docs/{p.stem}.html" for p in (REPOSITORY / "docs").glob("*.md")}
     assert pages == documents
 
 

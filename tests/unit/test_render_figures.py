@@ -64,10 +64,12 @@ def test_the_demo_prints_its_tables_from_the_run_that_draws_its_figures(
     tables = _table_rows(capsys.readouterr().out)
     measured = json.loads((tmp_path / "results.json").read_text())["variants"]
     in_json = {
-        (run["variant"], s["name"]): (s["events"], s["succeeded"], s["dead_lettered"], s["attempts"])
+        (run["variant"], s["name"]): (
+            s["events"], s["succeeded"], s["dead_lettered"], s["attempts"]
+        )
         for run in measured
         for s in run["scenarios"]
-    }
+    }  # fmt: skip
     assert tables == in_json and len(tables) == 16
     # The figure's own numbers: the totals printed above each bar.
     figure = retry_outcomes(measured)

@@ -84,6 +84,5 @@ def test_the_table_says_what_its_retry_policy_does():
     lines = scenario_table(RESULT).splitlines()
     assert lines[0] == "variant buggy on the memory broker"
     assert lines[1] == (
-        "retry policy: seed (the platform's own: any error is retried at once, "
-        "5 attempts at most)"
+        "retry policy: seed (the platform's own: any error is retried at once, 5 attempts at most)"
     )

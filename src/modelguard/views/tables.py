@@ -36,7 +36,12 @@ def scenario_table(result: Mapping[str, Any]) -> str:
     header = f"variant {result['variant']} on the {result['broker']} broker"
     policy = POLICIES.get(result["policy"])
     said = f" ({policy.about})" if policy is not None and policy.about else ""
-    lines = [header, f"retry policy: {result['policy']}{said}", _row([name for name, *_ in COLUMNS]), _row(["-" * w for _, w, _ in COLUMNS])]
+    lines = [
+        header,
+        f"retry policy: {result['policy']}{said}",
+        _row([name for name, *_ in COLUMNS]),
+        _row(["-" * w for _, w, _ in COLUMNS]),
+    ]
     for s in result["scenarios"]:
         errors = ", ".join(f"{name} x{count}" for name, count in s["errors"].items()) or "-"
         lines.append(
