@@ -19,6 +19,9 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 
+# The site is built once per module, on one pytest worker (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("site")
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPOSITORY / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 # Sphinx's pages that are not documents of the repository.
