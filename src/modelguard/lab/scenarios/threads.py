@@ -7,8 +7,8 @@ It decides what a simulated worker process is and how it dies:
   thread each, as members of the run's group;
 - held (`launch(held=True)`, as the scenario runner launches), the first process's
   consumers join the group at once but poll only once every event is published
-  (`published()`), so their first batch holds every event, in an order the event
-  keys decide. Left free to poll during the publishing, a consumer takes whatever
+  (`published()`), so the batches they poll (every event there is, in an order the
+  event keys decide, 100 at most) are the same in every run. Left free to poll during the publishing, a consumer takes whatever
   part of the events the publisher has written so far, and where a kill cuts the
   batches (how much is left uncommitted and delivered again) would follow thread
   timing, not the scenario;
