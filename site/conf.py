@@ -24,7 +24,8 @@ nb_ipywidgets_js: dict[str, dict[str, str]] = {}
 # "#a-heading" links between documents resolve to the heading's anchor.
 myst_heading_anchors = 3
 html_theme = "alabaster"
-html_theme_options = {"show_relbars": True}
+# Wide enough for the scenario tables' 100-character lines.
+html_theme_options = {"show_relbars": True, "page_width": "1280px", "body_max_width": "none"}
 html_sidebars = {"**": ["about.html", "navigation.html", "relations.html", "searchbox.html"]}
 html_show_sourcelink = False
 html_copy_source = False
