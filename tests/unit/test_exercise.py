@@ -90,7 +90,7 @@ def test_the_verdict_on_the_shipped_worker_says_what_fails_in_plain_words(shippe
     assert "1 purchase with no receipt, in the DLQ: kafka_retry-" in " ".join(text.split())
     assert "the failures happen before your handler is called" in " ".join(text.split())
     assert "notifications.py line 28" in text  # where the model is registered again
-    assert "re-executed under the same name 'exercise.notifications'" in text
+    assert "re-executed under the same name 'exercise.notifications'" in " ".join(text.split())
     assert "notifications.py ran 5 times in one worker process" in text
     assert "notification_worker.py line 23: MG002" in text
     assert max(len(line) for line in text.splitlines()) <= 100
