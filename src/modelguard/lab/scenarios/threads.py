@@ -8,10 +8,10 @@ It decides what a simulated worker process is and how it dies:
 - held (`launch(held=True)`, as the scenario runner launches), the first process's
   consumers join the group at once but poll only once every event is published
   (`published()`), so the batches they poll (every event there is, in an order the
-  event keys decide, 100 at most) are the same in every run. Left free to poll during the publishing, a consumer takes whatever
-  part of the events the publisher has written so far, and where a kill cuts the
-  batches (how much is left uncommitted and delivered again) would follow thread
-  timing, not the scenario;
+  event keys decide, 100 at most) are the same in every run. Left free to poll during
+  the publishing, a consumer takes whatever part of the events the publisher has
+  written so far, and where a kill cuts the batches (how much is left uncommitted and
+  delivered again) would follow thread timing, not the scenario;
 - a kill is a `WorkerCrash` raised at the end of the process's next attempt (the
   allocation done, nothing committed); it takes every consumer of the process with
   it. Nothing says goodbye: no consumer is closed, no member leaves the group, the
