@@ -1,4 +1,5 @@
-"""JupyterLab in a real browser: a newcomer opens notebook 01 and runs every cell.
+"""JupyterLab in a real browser: a newcomer opens notebook 01 and runs every cell, and
+every notebook opens with no unsaved changes.
 
 JupyterLab serves a copy of notebooks/ (running cells through the UI makes a
 notebook dirty, and nothing may write outputs into the committed files) on a free
@@ -17,6 +18,7 @@ Without Chromium or Playwright the test is skipped; with MODELGUARD_REQUIRE_BROW
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -110,6 +112,63 @@ def test_a_newcomer_runs_notebook_01_in_jupyterlab_without_an_error(lab, browser
     assert len(code) == len(shown)
     assert [o for c in code for o in c.outputs if o.output_type == "error"] == []
     assert LAST_OUTPUT in "".join(o.get("text", "") for o in code[-1].outputs)
+
+
+NOTEBOOKS = sorted(p.name for p in (REPOSITORY / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def test_every_notebook_opens_with_no_unsaved_changes(lab, browser):
+    """JupyterLab writes the kernel's name and language into a notebook's metadata once its
+    kernel connects; a notebook whose committed metadata differs opens marked as changed,
+    and closing it asks to save. All nine are opened from the file browser, each with its
+    kernel; once every kernel is idle no tab may carry the changed mark, and what Save All
+    then writes must be the committed metadata (so nothing changed that the mark might
+    not show yet)."""
+    server, root = lab
+    page = browser.new_page(viewport={"width": 1600, "height": 900})
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    page.goto(f"{server.base}/lab/workspaces/clean/tree/{NOTEBOOK}?reset&token={server.token}")
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
+    for name in NOTEBOOKS[1:]:
+        page.locator(".jp-DirListing-item", has_text=name).dblclick()
+    tabs = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab")
+    _wait_until(lambda: tabs.count() == len(NOTEBOOKS), "every notebook has its tab")
+    _wait_until(lambda: _idle_kernels(server) == len(NOTEBOOKS), "every kernel is idle")
+    page.wait_for_timeout(1500)  # each kernel's info has reached its notebook's model
+    dirty = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty")
+    opened_dirty = sorted(dirty.all_text_contents())
+    _screenshot(page, "every-notebook-opened.png")
+
+    saved_before = {name: (root / name).stat().st_mtime_ns for name in NOTEBOOKS}
+    page.locator(".lm-MenuBar-itemLabel", has_text="File").first.click()
+    page.locator(".lm-Menu-item", has_text="Save All").first.click()
+    _wait_until(
+        lambda: all((root / n).stat().st_mtime_ns != saved_before[n] for n in NOTEBOOKS),
+        "Save All wrote every notebook",
+    )
+    time.sleep(0.5)  # the last write has finished
+    rewritten = {
+        name: nbformat.read(root / name, as_version=4).metadata
+        for name in NOTEBOOKS
+        if nbformat.read(root / name, as_version=4).metadata
+        != nbformat.read(REPOSITORY / "notebooks" / name, as_version=4).metadata
+    }
+    assert opened_dirty == [], "opened with unsaved changes"
+    assert rewritten == {}, "JupyterLab rewrote their metadata"
+
+
+def _idle_kernels(server) -> int:
+    status, body = server.get("/api/kernels")
+    kernels = json.loads(body) if status == 200 else []
+    return sum(kernel["execution_state"] == "idle" for kernel in kernels)
+
+
+def _wait_until(condition, what: str, timeout_s: float = RUN_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_s} s waiting until {what}")
+        time.sleep(0.25)
 
 
 def _wait_for_saved_outputs(path: Path, timeout_s: float = 30):

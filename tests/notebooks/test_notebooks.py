@@ -65,6 +65,19 @@ def test_a_committed_notebook_has_no_outputs_and_a_python3_kernel(path):
             assert cell.execution_count is None, f"cell {number} has an execution count"
 
 
+@by_name(NOTEBOOKS)
+def test_a_notebook_names_its_kernel_as_the_kernel_does(path, python3_kernel):
+    """JupyterLab writes the kernel's own display name into the notebook when it connects:
+    a different one in the file opens the notebook marked as changed (the browser test
+    opens every notebook and checks the whole metadata)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec(python3_kernel)
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.metadata.kernelspec.display_name == spec.display_name
+    assert notebook.metadata.language_info.pygments_lexer == "ipython3"
+
+
 @by_name(RUN_HERE)
 def test_a_notebook_runs_headless_without_an_error(path, python3_kernel):
     started = time.monotonic()

@@ -304,3 +304,52 @@ def test_save_all_writes_every_figure_as_a_png(results, growth, tmp_path):
         assert path.parent == tmp_path / "figures"
         assert path.read_bytes()[:8] == PNG_SIGNATURE
         assert path.stat().st_size > 5_000
+
+
+def _scenario(name: str, events: int, timeline: list[dict]) -> dict:
+    final = {a["event_id"]: a["outcome"] for a in timeline if a["outcome"] != "crashed"}
+    return {
+        "name": name, "events": events, "attempts": len(timeline), "timeline": timeline,
+        "succeeded": sum(outcome == "succeeded" for outcome in final.values()),
+        "dead_lettered": sum(outcome == "dead_lettered" for outcome in final.values()),
+        "errors": {},
+    }  # fmt: skip
+
+
+def test_a_kill_too_thin_to_see_is_counted_above_its_bar_and_left_out_of_the_legend():
+    restart = _scenario(
+        "worker_restart", 50,
+        [attempt(f"e{i}", 1, "succeeded") for i in range(50)]
+        + [attempt("e0", 1, "crashed")]
+        + [attempt(f"e{i}", 1, "succeeded") for i in range(25)],
+    )  # fmt: skip
+    chain = _scenario(
+        "multiple_retries", 1,
+        [attempt("e", n, "retrying", "OverwriteModelError") for n in range(1, 5)]
+        + [attempt("e", 5, "dead_lettered", "OverwriteModelError")],
+    )  # fmt: skip
+    fig = retry_outcomes({"variant": "fixed", "broker": "memory", "policy": "seed",
+                          "scenarios": [chain, restart]})  # fmt: skip
+    (legend,) = fig.legends
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert OUTCOMES["crashed"].label not in labels
+    assert [t.get_text() for t in fig.axes[0].texts][1] == (
+        "76 attempts\n50/50 ok\n1 attempt killed"
+    )
+
+
+def test_a_transient_error_stacks_below_the_overwrite_model_errors_its_retries_raise():
+    timeout_then_overwrite = _scenario(
+        "database_timeout", 1,
+        [attempt("e", 1, "retrying", "ServerSelectionTimeoutError")]
+        + [attempt("e", n, "retrying", "OverwriteModelError") for n in (2, 3, 4)]
+        + [attempt("e", 5, "dead_lettered", "OverwriteModelError")],
+    )  # fmt: skip
+    fig = retry_outcomes({"variant": "yours", "broker": "memory", "policy": "seed",
+                          "scenarios": [timeout_then_overwrite]})  # fmt: skip
+    bottoms = {
+        c.get_label(): c[0].get_y()
+        for c in fig.axes[0].containers
+        if isinstance(c, BarContainer) and c[0].get_height()
+    }
+    assert bottoms[OUTCOMES["other"].label] < bottoms[OUTCOMES["overwrite"].label]

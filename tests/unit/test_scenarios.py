@@ -182,3 +182,28 @@ def test_a_crash_leaves_its_members_in_the_group_until_their_session_times_out(m
     assert [m.rsplit("-", 1)[0] for m in second] == ["process-1.consumer-0", "process-1.consumer-1"]
     assert result.processes == 2
     assert result.succeeded == 6 and result.duplicates == 0
+
+
+@pytest.mark.parametrize("variant", ["fixed", "buggy"])
+def test_worker_restart_counts_do_not_follow_the_publishers_pace(monkeypatch, variant):
+    """A loaded machine publishes slowly; the consumers must not start on part of the events,
+    or where the kill cuts the batches, and so the counts, would follow thread timing."""
+    import time
+
+    from modelguard.lab.scenarios import runner
+
+    restart = Scenario("worker_restart", events=12, restart_at=0.5)
+    counts = []
+    for delay_s in (0.0, 0.02):
+        publish = runner.publish_events
+
+        def slow(bus, topic, events, publish=publish, delay_s=delay_s):
+            for event in events:
+                time.sleep(delay_s)
+                publish(bus, topic, [event])
+
+        monkeypatch.setattr(runner, "publish_events", slow)
+        result = run_scenario(restart, variant)
+        counts.append((result.attempts, result.succeeded, result.dead_lettered, result.errors))
+    assert counts[0] == counts[1]
+    assert counts[0][1] + counts[0][2] == 12

@@ -78,3 +78,11 @@ def test_the_embedded_replay_command_prints_the_report_not_a_dict(capsys):
     out = capsys.readouterr().out
     assert out.startswith("flood:   the buggy worker got 3 purchase(s); 2 ended in the DLQ")
     assert "dead_lettered_before" not in out
+
+
+def test_the_table_says_what_its_retry_policy_does():
+    lines = scenario_table(RESULT).splitlines()
+    assert lines[0] == "variant buggy on the memory broker"
+    assert lines[1] == (
+        "retry policy: seed (the platform's own: any error is retried at once, 5 attempts at most)"
+    )

@@ -43,7 +43,7 @@ def measure_growth(
     consumers: int = 3,
     policy: str = "seed",
     broker: str = "memory",
-    progress: bool = False,
+    progress: bool | None = False,
 ) -> list[GrowthPoint]:
     """One point per (variant, size): what the run did, in totals and per event.
 
@@ -57,7 +57,9 @@ def measure_growth(
     """
     runs = [(variant, size) for variant in variants for size in sizes]
     points = []
-    for variant, size in tqdm(runs, desc="growth", disable=not progress):
+    # progress=None: a bar only when the output is a terminal (tqdm's own test).
+    bar = tqdm(runs, desc="growth", disable=None if progress is None else not progress)
+    for variant, size in bar:
         result = run_scenario(
             Scenario("concurrent_events", events=size, consumers=consumers),
             variant,

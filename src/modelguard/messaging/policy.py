@@ -40,6 +40,7 @@ class RetryPolicy:
     stop: stop_base
     retry: retry_base
     wait: wait_base = field(default_factory=wait_none)  # built per policy, as RUF009 asks
+    about: str = ""  # what the policy does, in words, for the tables that name it
 
     def should_retry(self, attempt: int, error: BaseException) -> bool:
         state = _failed(attempt, error)
@@ -58,16 +59,23 @@ def _failed(attempt: int, error: BaseException) -> RetryCallState:
     return state
 
 
-SEED = RetryPolicy("seed", stop_after_attempt(MAX_ATTEMPTS), retry_if_exception_type(Exception))
+SEED = RetryPolicy(
+    "seed",
+    stop_after_attempt(MAX_ATTEMPTS),
+    retry_if_exception_type(Exception),
+    about=f"the platform's own: any error is retried at once, {MAX_ATTEMPTS} attempts at most",
+)
 CLASSIFY = RetryPolicy(
     "classify",
     stop_after_attempt(MAX_ATTEMPTS),
     retry_if_exception_type(Exception) & retry_if_not_exception_type(OverwriteModelError),
+    about="as seed, but OverwriteModelError goes to the DLQ at once",
 )
 BACKOFF = RetryPolicy(
     "backoff",
     stop_after_attempt(MAX_ATTEMPTS),
     retry_if_exception_type(Exception),
     wait_exponential(multiplier=1, max=10),
+    about="as seed, waiting 1, 2, 4 and 8 s before attempts 2 to 5",
 )
 POLICIES = {policy.name: policy for policy in (SEED, CLASSIFY, BACKOFF)}

@@ -1,5 +1,8 @@
 """Plain-text tables of scenario results, for the terminal and `make demo`.
 
+Each table names its worker variant and its retry policy, with the policy said in
+words (the policy named "seed" is the platform's policy as it was before the fix).
+
 A column's header is short so that a row fits a terminal; its meaning, and how
 it adds up over worker processes, is said once in the legend under the tables.
 """
@@ -11,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from modelguard.messaging.outcome import Outcome
+from modelguard.messaging.policy import POLICIES
 
 # (header, width, meaning). A width of 0 is the last column, left unpadded.
 COLUMNS = (
@@ -28,9 +32,16 @@ COLUMNS = (
 
 
 def scenario_table(result: Mapping[str, Any]) -> str:
-    """One variant's four scenarios, one row each."""
-    header = f"variant {result['variant']} on {result['broker']} (policy {result['policy']})"
-    lines = [header, _row([name for name, *_ in COLUMNS]), _row(["-" * w for _, w, _ in COLUMNS])]
+    """One variant's four scenarios, one row each, under the worker and its retry policy."""
+    header = f"variant {result['variant']} on the {result['broker']} broker"
+    policy = POLICIES.get(result["policy"])
+    said = f" ({policy.about})" if policy is not None and policy.about else ""
+    lines = [
+        header,
+        f"retry policy: {result['policy']}{said}",
+        _row([name for name, *_ in COLUMNS]),
+        _row(["-" * w for _, w, _ in COLUMNS]),
+    ]
     for s in result["scenarios"]:
         errors = ", ".join(f"{name} x{count}" for name, count in s["errors"].items()) or "-"
         lines.append(

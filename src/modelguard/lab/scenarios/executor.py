@@ -57,8 +57,13 @@ class Crew(ABC):
     """The worker processes of one run. Leaving the block stops them cleanly."""
 
     @abstractmethod
-    def launch(self, consumers: int) -> None:
-        """Start the run's workers: `consumers` members of the group in all."""
+    def launch(self, consumers: int, *, held: bool = False) -> None:
+        """Start the run's workers: `consumers` members of the group in all. With `held`,
+        they join the group but poll nothing until `published()`, where the executor can
+        hold them (threads): the batches they poll are then the same in every run."""
+
+    def published(self) -> None:  # noqa: B027 -- OS processes poll from the start
+        """Every event of the run is published: held workers start polling."""
 
     @abstractmethod
     def kill(self) -> None:

@@ -8,7 +8,10 @@ It decides everything that does not depend on who runs the workers:
   trainers and courses, then purchases), its fault plan and its AttemptLog;
 - the order: the workers start, the events are published once every member holds
   partitions (so that concurrent_events is shared by all of them), and the workers
-  run until every event has succeeded or been dead-lettered, or the time is up;
+  run until every event has succeeded or been dead-lettered, or the time is up; on
+  the memory broker they poll only once every event is published, so that the same
+  scenario gives the same batches, the same kill point and the same counts in every
+  run (on Kafka the broker's timing decides the batches);
 - the restart trigger: the worker process is killed as the scenario's restart point
   (half the events) settles, and a new process takes over; the same on both brokers;
 - the counting and the JSON object of `modelguard scenarios --json`
@@ -97,7 +100,9 @@ def run_scenario(
     run_id = f"{scenario.name}-{uuid.uuid4().hex[:8]}"
     topic, group, _ = run_names(run_id)
     with executor.world(run_id) as world:
-        events = purchases(scenario.events, seed_academy(), prefix=run_id)
+        # Named by the scenario, not the run: the keys, and so the partitions and the
+        # order of a batch, are the same in every run.
+        events = purchases(scenario.events, seed_academy(), prefix=scenario.name)
         attempts = AttemptLog([e.event_id for e in events])
         job = Job(variant, policy, topic, group, scenario.fail_attempts(attempts.event_ids))
         create_topics(world.bus, topic, partitions=scenario.partitions())
@@ -105,9 +110,10 @@ def run_scenario(
             point = scenario.restart_point()
             if point is not None:
                 attempts.when_settled(point, crew.kill)
-            crew.launch(scenario.consumers)
+            crew.launch(scenario.consumers, held=True)
             wait_for_members(world.bus, group, scenario.consumers, crew, deadline)
             publish_events(world.bus, topic, events)
+            crew.published()
             drive(crew, attempts, deadline, run_id)
         duplicates = under_test.duplicates(world.database)
     return ScenarioResult.from_log(

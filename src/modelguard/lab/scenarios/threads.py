@@ -5,6 +5,13 @@ It decides what a simulated worker process is and how it dies:
 - a process starts as a new one would (`fresh_process`: no model compiled, no platform
   module cached), builds its worker, initializes it once, and runs its consumers, one
   thread each, as members of the run's group;
+- held (`launch(held=True)`, as the scenario runner launches), the first process's
+  consumers join the group at once but poll only once every event is published
+  (`published()`), so the batches they poll (every event there is, in an order the
+  event keys decide, 100 at most) are the same in every run. Left free to poll during
+  the publishing, a consumer takes whatever part of the events the publisher has
+  written so far, and where a kill cuts the batches (how much is left uncommitted and
+  delivered again) would follow thread timing, not the scenario;
 - a kill is a `WorkerCrash` raised at the end of the process's next attempt (the
   allocation done, nothing committed); it takes every consumer of the process with
   it. Nothing says goodbye: no consumer is closed, no member leaves the group, the
@@ -76,7 +83,13 @@ class SimulatedProcess:
     """One worker process: its worker, and one consumer thread per group member."""
 
     def __init__(
-        self, number: int, bus: MemoryBroker, job: Job, log: AttemptLog, consumers: int
+        self,
+        number: int,
+        bus: MemoryBroker,
+        job: Job,
+        log: AttemptLog,
+        consumers: int,
+        go: threading.Event,
     ) -> None:
         fresh_process()  # a new process has loaded no model and no service
         self.faults = FaultPlan(fail_attempts=dict(job.fail_attempts))
@@ -89,6 +102,7 @@ class SimulatedProcess:
         self.log = log
         self.crashed = threading.Event()
         self._stopping = threading.Event()
+        self._go = go  # set: the consumers may poll
         # Every member joins before any polls, so the group rebalances once, up front,
         # instead of taking partitions away from consumers with records in hand.
         self.members = [
@@ -115,6 +129,10 @@ class SimulatedProcess:
         self.log(attempt)
 
     def _consume(self, member: RetryingConsumer) -> None:
+        while not self._go.wait(POLL_S):
+            if self._stopping.is_set():
+                member.close()
+                return
         try:
             while not (self._stopping.is_set() or self.crashed.is_set()):
                 member.poll_once(POLL_S)
@@ -149,10 +167,16 @@ class ThreadsCrew(Crew):
         self._compilations: Counter[str] = Counter()
         self._loads = 0
         self._metrics: list[dict[str, float]] = []
+        self._go = threading.Event()
 
-    def launch(self, consumers: int) -> None:
+    def launch(self, consumers: int, *, held: bool = False) -> None:
         self._consumers = consumers
+        if not held:
+            self._go.set()
         self._start()
+
+    def published(self) -> None:
+        self._go.set()
 
     def kill(self) -> None:
         if self._current is not None:
@@ -203,7 +227,7 @@ class ThreadsCrew(Crew):
     def _start(self) -> None:
         self._started += 1
         self._current = SimulatedProcess(
-            self._started, self.bus, self.job, self.log, self._consumers
+            self._started, self.bus, self.job, self.log, self._consumers, self._go
         )
 
     def _let_the_session_time_out(self) -> None:

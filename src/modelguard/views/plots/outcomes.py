@@ -21,6 +21,7 @@ from modelguard.views.plots.style import (
     OUTCOMES,
     SHOWN_IF_PRESENT,
     STYLE,
+    VISIBLE_SHARE,
     as_dict,
     as_list,
     attempt_outcome,
@@ -42,7 +43,9 @@ def retry_outcomes(results: Mapping | Sequence[Mapping], fig: Figure | None = No
     every panel: the raw counts span 2 attempts (one event of kafka_retry) to
     hundreds (concurrent_events), so raw or log bars would hide the point,
     which is the shape of each event's retry chain. Above every bar its raw
-    totals are printed: attempts, and events that ended succeeded.
+    totals are printed: attempts, events that ended succeeded, and any outcome
+    whose segment is too thin to see (a kill among many attempts), which the
+    legend then leaves out. Segments stack in the order of `style.OUTCOMES`.
     """
     results = as_list(results)
     columns = 1 if len(results) == 1 else 2
@@ -56,16 +59,25 @@ def retry_outcomes(results: Mapping | Sequence[Mapping], fig: Figure | None = No
         peak = max(
             s["attempts"] / max(1, s["events"]) for result in results for s in result["scenarios"]
         )
+        top = peak * 1.3
         present = {key for r in results for s in r["scenarios"] for key in nonzero(s)}
+        seen = {key for r in results for s in r["scenarios"] for key in _visible(s, top)}
         for ax, result in zip(axes, results, strict=False):
-            _outcome_panel(ax, result)
-            ax.set_ylim(0, peak * 1.3)
+            _outcome_panel(ax, result, unseen=present - seen)
+            ax.set_ylim(0, top)
         for ax in axes[len(results) :]:
             ax.set_visible(False)
         for ax in axes[::columns]:
             ax.set_ylabel("attempts per event")
         fig.suptitle("Retry outcomes per scenario: attempts per event, by outcome")
-        keys = [key for key in OUTCOMES if key not in SHOWN_IF_PRESENT or key in present]
+        # Only colours a reader can find on some bar: an outcome with no segment tall
+        # enough to see (one killed attempt among 76) is counted above its bar instead.
+        keys = [
+            key
+            for key in OUTCOMES
+            if (key not in SHOWN_IF_PRESENT or key in present)
+            and (key not in present or key in seen)
+        ]
         fig.legend(
             handles=[outcome_patch(key) for key in keys],
             loc="outside lower center",
@@ -75,7 +87,17 @@ def retry_outcomes(results: Mapping | Sequence[Mapping], fig: Figure | None = No
     return fig
 
 
-def _outcome_panel(ax: Axes, result: Mapping) -> None:
+def _visible(scenario: Mapping, top: float) -> list[str]:
+    """The outcomes whose segment of this scenario's bar is tall enough to see on an axis
+    that ends at `top` attempts per event."""
+    events = max(1, scenario["events"])
+    return [
+        key for key, count in outcome_counts(scenario).items()
+        if count and count / events >= VISIBLE_SHARE * top
+    ]  # fmt: skip
+
+
+def _outcome_panel(ax: Axes, result: Mapping, unseen: set[str]) -> None:
     scenarios = result["scenarios"]
     positions = range(len(scenarios))
     bottoms = [0.0] * len(scenarios)
@@ -87,10 +109,15 @@ def _outcome_panel(ax: Axes, result: Mapping) -> None:
             hatch=look.hatch, edgecolor="white", linewidth=0.6,
         )  # fmt: skip
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
-    for x, (s, top) in enumerate(zip(scenarios, bottoms, strict=True)):
+    for x, (s, height) in enumerate(zip(scenarios, bottoms, strict=True)):
+        counted = [
+            f"\n{count} attempt{'s' * (count != 1)} {OUTCOMES[key].counted or OUTCOMES[key].label}"
+            for key, count in outcome_counts(s).items()
+            if count and key in unseen
+        ]
         ax.annotate(
-            f"{s['attempts']} attempts\n{s['succeeded']}/{s['events']} ok",
-            (x, top), xytext=(0, 3), textcoords="offset points",
+            f"{s['attempts']} attempts\n{s['succeeded']}/{s['events']} ok{''.join(counted)}",
+            (x, height), xytext=(0, 3), textcoords="offset points",
             ha="center", va="bottom", fontsize=10, linespacing=1.1,
         )  # fmt: skip
     ax.set_xticks(list(positions), [scenario_label(s) for s in scenarios])

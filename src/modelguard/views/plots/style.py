@@ -29,14 +29,18 @@ class Look:
     color: str
     marker: str
     hatch: str | None = None
+    counted: str = ""  # above a bar, after a count, where the segment is too thin to see
 
 
+# In stacking order, bottom up: an event's retry chain meets a transient failure (injected,
+# or another error such as a database timeout) before the OverwriteModelError its retries
+# then raise, so a bar reads in the order things happened.
 OUTCOMES: dict[str, Look] = {
     "success": Look("succeeded", "#2e7d32", "o"),
     "injected": Look("injected failure, retried", "#f2a900", "^"),
-    "overwrite": Look("OverwriteModelError, retried", "#c62828", "X"),
     "other": Look("other error, retried", "#8e8e8e", "D"),
-    Outcome.CRASHED: Look("worker killed mid-attempt", "#6a3d9a", "P"),
+    "overwrite": Look("OverwriteModelError, retried", "#c62828", "X"),
+    Outcome.CRASHED: Look("worker killed mid-attempt", "#6a3d9a", "P", counted="killed"),
     Outcome.DEAD_LETTERED: Look("dead-lettered (final attempt)", "#1c1c1c", "s", hatch="///"),
 }
 VARIANT_LOOKS: dict[str, Look] = {
@@ -66,6 +70,9 @@ STYLE: dict[Any, Any] = {
 
 # Outcomes the legend shows only when some attempt had them.
 SHOWN_IF_PRESENT = ("other", Outcome.CRASHED)
+# A stacked segment lower than this share of its axis is a line or less on the page: the
+# legend does not offer its colour, and the bar's total says the count in words instead.
+VISIBLE_SHARE = 0.015
 
 
 def attempt_outcome(attempt: Mapping) -> str:
