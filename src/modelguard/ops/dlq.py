@@ -8,6 +8,14 @@ and, when an error's notes carry the model registry's diagnosis, which model fil
 twice and how. Records without those headers (written by someone else) are counted
 under ``UNKNOWN`` rather than dropped.
 
+It counts records and distinct events, and they differ: a dead letter's event is the
+record it came from, named by the origin topic, partition and offset in its headers,
+and one record can be dead-lettered more than once. Each record that repeats an event
+is named (`Repeat`), with why it happened as the headers show it: the consumer that
+wrote each copy. A record dead-lettered again was delivered again, which happens only
+when the batch that first dead-lettered it was not committed: its worker died, or lost
+the partition, before the commit.
+
 It also says how many dead letters are stale: their event was applied later, by a
 worker that got it again after the one that dead-lettered it died before committing
 its batch. That is read from the processed-events store the idempotency guard writes,
@@ -27,7 +35,8 @@ from modelguard.config import dlq_topic
 from modelguard.messaging.consumer import Headers
 from modelguard.messaging.failure import read_notes
 from modelguard.messaging.port import Broker, Record
-from modelguard.messaging.replay import ProcessedLookup, event_id_of
+from modelguard.messaging.events import claimed_event_id
+from modelguard.messaging.replay import Origin, ProcessedLookup, event_id_of, origin_of
 from modelguard.registry.errors import double_run_in
 
 UNKNOWN = "(unknown)"
@@ -66,9 +75,48 @@ class DoubleRuns:
 
 
 @dataclass
+class Repeat:
+    """One event dead-lettered more than once: its origin, and each copy's DLQ position
+    and the consumer that wrote it (None where the header is missing)."""
+
+    origin: Origin
+    event_id: str | None
+    copies: list[tuple[int, int, str | None]]  # (DLQ partition, DLQ offset, consumer)
+
+    @property
+    def why(self) -> str:
+        """Why the event was dead-lettered again, as far as the headers show it."""
+        consumers = [consumer for _, _, consumer in self.copies]
+        first = consumers[0]
+        if any(consumer is None for consumer in consumers):
+            return ("delivered again: the batch that first dead-lettered it was not "
+                    "committed (the consumer header is missing, so not who got it)")  # fmt: skip
+        if len(set(consumers)) == 1:
+            return (f"{first} dead-lettered it twice: it left and rejoined the group before "
+                    "committing that batch (a failed publish or commit), and got it again")  # fmt: skip
+        later = ", then ".join(dict.fromkeys(c for c in consumers[1:] if c != first))
+        return (f"dead-lettered by {first}, then by {later}: {first} did not commit the "
+                "batch holding it (it died or lost the partition first), so the record "
+                "was delivered again")  # fmt: skip
+
+    def to_json(self) -> dict:
+        topic, partition, offset = self.origin
+        return {
+            "origin": {"topic": topic, "partition": partition, "offset": offset},
+            "event_id": self.event_id,
+            "dead_letters": [
+                {"partition": p, "offset": o, "consumer": c} for p, o, c in self.copies
+            ],
+            "why": self.why,
+        }
+
+
+@dataclass
 class DlqSummary:
     topic: str
     records: int = 0
+    events: int = 0  # distinct origins
+    repeats: list[Repeat] = field(default_factory=list)
     error_classes: Counter[str] = field(default_factory=Counter)
     first_failure_ms: tuple[int, int] | None = None  # earliest, latest
     origins: dict[tuple[str, int], list[int]] = field(default_factory=dict)
@@ -84,6 +132,9 @@ class DlqSummary:
         return {
             "topic": self.topic,
             "records": self.records,
+            "events": self.events,
+            "repeated_records": self.records - self.events,
+            "repeats": [repeat.to_json() for repeat in self.repeats],
             "already_processed": None if stale is None else len(stale),
             "already_processed_events": stale,
             "error_classes": dict(self.error_classes.most_common()),
@@ -122,8 +173,10 @@ def summarize(
     origins: defaultdict[tuple[str, int], list[int]] = defaultdict(list)
     runs: dict[tuple[str, str], DoubleRuns] = {}
     first_failures: list[int] = []
+    copies: defaultdict[Origin, list[Record]] = defaultdict(list)
     for record in records:
         summary.records += 1
+        copies[origin_of(record)].append(record)
         event_id = event_id_of(record)
         if event_id is not None:
             event_ids.append(event_id)
@@ -147,6 +200,13 @@ def summarize(
                     double_run.file, double_run.first.module, double_run.cause, str(double_run)
                 )
             runs[key].again_modules[double_run.again.module] += 1
+    summary.events = len(copies)
+    summary.repeats = [
+        Repeat(origin, claimed_event_id(same[0].value),
+               [(r.partition, r.offset, _consumer(r)) for r in same])  # fmt: skip
+        for origin, same in sorted(copies.items())
+        if len(same) > 1
+    ]
     if first_failures:
         summary.first_failure_ms = (min(first_failures), max(first_failures))
     summary.origins = {key: sorted(offsets) for key, offsets in sorted(origins.items())}
@@ -156,6 +216,11 @@ def summarize(
         # One per dead letter, in DLQ order: an event dead-lettered twice counts twice.
         summary.already_processed = [event_id for event_id in event_ids if event_id in done]
     return summary
+
+
+def _consumer(record: Record) -> str | None:
+    raw = record.header(Headers.CONSUMER)
+    return raw.decode("utf-8", "replace") if raw else None
 
 
 def _text(record: Record, name: str) -> str:
