@@ -72,7 +72,9 @@ def _replay_dlq(args: argparse.Namespace) -> int:
     from modelguard.messaging.replay import ReplayPlan, plan_replay, replay_dead_letters
     from modelguard.views.dlq import replay_report
 
-    processed = _processed_store("replay-dlq")
+    processed, store = _processed_store("replay-dlq", args.topic)
+    if store is not None and not store.belongs:
+        print(f"modelguard replay-dlq: {store.line()}", file=sys.stderr)
     with open_broker(args.broker) as bus:
         if args.dry_run:
             plan = plan_replay(bus, args.topic, group=args.group, only=args.only,
@@ -93,24 +95,34 @@ def _replay_dlq(args: argparse.Namespace) -> int:
                           "records": done.records, "events": len(done.events),
                           "group": args.group, "starts_at": {str(p): o for p, o in start.items()},
                           "skipped": dict(done.skip), "skipped_poison": dict(done.poison),
-                          "skipped_already_processed": done.already_processed}, indent=2))  # fmt: skip
+                          "skipped_already_processed": done.already_processed},
+                         indent=2))  # fmt: skip
         return 0
     print(replay_report(done, dry_run=False))
     return 0
 
 
-def _processed_store(command: str):
-    """The lookup in the processed-events store of the database MONGODB_URI names, or
-    None (and a note saying so) when none is named: mongomock would claim nothing is."""
+def _processed_store(command: str, topic: str):
+    """The lookup in the processed-events store that goes with `topic`'s DLQ, and whose
+    store it is: a lab run's own database (named after the run the topic names) when the
+    server MONGODB_URI names has it, else MONGODB_URI's database. The lookup is None
+    when that store belongs to another run, or (with a note) when MONGODB_URI is not
+    set: mongomock would claim nothing is processed."""
     from modelguard.bootstrap import open_database
-    from modelguard.config import mongodb_uri
+    from modelguard.config import mongodb_uri, run_database_name, run_id_of
     from modelguard.messaging.replay import processed_lookup
+    from modelguard.ops.dlq import check_store, dlq_of
 
     if mongodb_uri() is None:
         print(f"modelguard {command}: MONGODB_URI is not set, so dead letters whose event "
               "was processed later cannot be told apart", file=sys.stderr)  # fmt: skip
-        return None
-    return processed_lookup(open_database())
+        return None, None
+    database = open_database()
+    run_id = run_id_of(topic)
+    if run_id is not None and run_database_name(run_id) in database.client.list_database_names():
+        database = database.client[run_database_name(run_id)]
+    store = check_store(database, dlq_of(topic))
+    return (processed_lookup(database) if store.belongs else None), store
 
 
 def _dlq_inspect(args: argparse.Namespace) -> int:
@@ -135,9 +147,9 @@ def _dlq_inspect(args: argparse.Namespace) -> int:
     else:
         from modelguard.bootstrap import open_broker
 
-        processed = _processed_store("dlq inspect")
+        processed, store = _processed_store("dlq inspect", args.topic)
         with open_broker(args.broker) as bus:
-            summary = inspect_dlq(bus, args.topic, processed=processed)
+            summary = inspect_dlq(bus, args.topic, processed=processed, store=store)
     print(json.dumps(summary.to_json(), indent=2) if args.json else dlq_report(summary))
     return 0
 

@@ -19,7 +19,10 @@ the partition, before the commit.
 It also says how many dead letters are stale: their event was applied later, by a
 worker that got it again after the one that dead-lettered it died before committing
 its batch. That is read from the processed-events store the idempotency guard writes,
-when the caller gives a lookup in it; without one the count is unknown, never 0.
+when the caller gives a lookup in it; without one the count is unknown, never 0. A lab
+run tags its store with its run id, and its topics carry the id in their names
+(`config.run_names`): a store of another run than the DLQ's is not read, and the
+report says whose it was (`StoreCheck`), rather than count against the wrong store.
 
 The records come from `Broker.scan`, which joins no consumer group: inspecting a DLQ
 never moves the offsets of the worker's group or of a replayer.
@@ -30,12 +33,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from modelguard.config import dlq_topic
+from modelguard.config import dlq_topic, run_id_of
 from modelguard.messaging.consumer import Headers
-from modelguard.messaging.failure import read_notes
-from modelguard.messaging.port import Broker, Record
 from modelguard.messaging.events import claimed_event_id
+from modelguard.messaging.failure import read_notes
+from modelguard.messaging.idempotency import run_of
+from modelguard.messaging.port import Broker, Record
 from modelguard.messaging.replay import Origin, ProcessedLookup, event_id_of, origin_of
 from modelguard.registry.errors import double_run_in
 
@@ -92,8 +97,9 @@ class Repeat:
             return ("delivered again: the batch that first dead-lettered it was not "
                     "committed (the consumer header is missing, so not who got it)")  # fmt: skip
         if len(set(consumers)) == 1:
-            return (f"{first} dead-lettered it twice: it left and rejoined the group before "
-                    "committing that batch (a failed publish or commit), and got it again")  # fmt: skip
+            return (f"{first} dead-lettered it twice: it left and rejoined the group "
+                    "before committing that batch (a failed publish or commit), and got it "
+                    "again")  # fmt: skip
         later = ", then ".join(dict.fromkeys(c for c in consumers[1:] if c != first))
         return (f"dead-lettered by {first}, then by {later}: {first} did not commit the "
                 "batch holding it (it died or lost the partition first), so the record "
@@ -111,6 +117,39 @@ class Repeat:
         }
 
 
+@dataclass(frozen=True)
+class StoreCheck:
+    """Whose processed-events store a report reads: the database, the run it is tagged
+    with, and the run the DLQ's topic names (None: not a lab run's)."""
+
+    database: str
+    store_run: str | None
+    dlq_run: str | None
+
+    @property
+    def belongs(self) -> bool:
+        return self.store_run == self.dlq_run
+
+    def line(self) -> str:
+        def whose(run: str | None) -> str:
+            return f"run {run}" if run else "no lab run"
+
+        if self.belongs:
+            return (f"processed-events store: database {self.database!r} "
+                    f"({whose(self.store_run)}, as the DLQ)")  # fmt: skip
+        return (f"processed-events store: database {self.database!r} belongs to "
+                f"{whose(self.store_run)}, the DLQ to {whose(self.dlq_run)}: not read")  # fmt: skip
+
+    def to_json(self) -> dict:
+        return {"database": self.database, "store_run": self.store_run,
+                "dlq_run": self.dlq_run, "belongs": self.belongs}  # fmt: skip
+
+
+def check_store(database: Any, dlq: str) -> StoreCheck:
+    """Whether `database`'s processed-events store belongs to the run `dlq` is from."""
+    return StoreCheck(database.name, run_of(database), run_id_of(dlq))
+
+
 @dataclass
 class DlqSummary:
     topic: str
@@ -125,6 +164,7 @@ class DlqSummary:
     double_runs: list[DoubleRuns] = field(default_factory=list)
     # Event ids of dead letters whose event was processed later; None: not looked up.
     already_processed: list[str] | None = None
+    store: StoreCheck | None = None  # whose store was looked in, when one was named
 
     def to_json(self) -> dict:
         earliest, latest = self.first_failure_ms or (None, None)
@@ -137,6 +177,7 @@ class DlqSummary:
             "repeats": [repeat.to_json() for repeat in self.repeats],
             "already_processed": None if stale is None else len(stale),
             "already_processed_events": stale,
+            "store": None if self.store is None else self.store.to_json(),
             "error_classes": dict(self.error_classes.most_common()),
             "first_failure_ms": {"earliest": earliest, "latest": latest},
             "origins": [
@@ -157,12 +198,19 @@ def inspect_dlq(
     topic: str,
     *,
     processed: ProcessedLookup | None = None,
+    store: StoreCheck | None = None,
     timeout_s: float = 30.0,
 ) -> DlqSummary:
     """The summary of `topic`'s DLQ (see `dlq_of`), read without any consumer group;
-    with `processed`, it names the dead letters whose event was processed later."""
+    with `processed`, it names the dead letters whose event was processed later, unless
+    `store` says that store belongs to another run than the DLQ (then it is not read,
+    and the count is unknown)."""
     name = dlq_of(topic)
-    return summarize(name, bus.scan(name, timeout_s=timeout_s), processed=processed)
+    if store is not None and not store.belongs:
+        processed = None
+    summary = summarize(name, bus.scan(name, timeout_s=timeout_s), processed=processed)
+    summary.store = store
+    return summary
 
 
 def summarize(

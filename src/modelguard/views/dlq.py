@@ -84,12 +84,13 @@ def repeats_lines(summary: DlqSummary) -> list[str]:
 def already_processed_line(summary: DlqSummary) -> str:
     """How many dead letters are stale: their event succeeded later, so not failures."""
     stale = summary.already_processed
+    store = "" if summary.store is None else summary.store.line() + "\n"
     if stale is None:
-        return "already processed: unknown (the processed-events store was not read)"
+        return store + "already processed: unknown (the processed-events store was not read)"
     if not stale:
-        return "already processed: 0"
+        return store + "already processed: 0"
     shown = ", ".join(stale[:MOST_COMMON]) + (", ..." if len(stale) > MOST_COMMON else "")
-    return (
+    return store + (
         f"already processed: {len(stale)} ({shown}): dead-lettered, then applied by a "
         "later delivery; not failures, and a replay skips them"
     )
