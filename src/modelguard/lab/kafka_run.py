@@ -55,6 +55,7 @@ class KafkaRun:
         self.run_id, self.drill = run_id, drill
         self.uri = uri if uri is not None else require_database_uri()
         self.topic, self.group, self.reports = run_names(run_id)
+        self.replayer = f"replayer.{run_id}"  # the group a replay of the run's DLQ uses
         self.database_name = run_database_name(run_id)
         self.deadline = math.inf if timeout_s is None else time.monotonic() + timeout_s
         self.inbox: ReportInbox | None = None

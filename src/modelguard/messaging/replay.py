@@ -127,6 +127,16 @@ class ReplayPlan:
         }
 
 
+def summary_of(plan: ReplayPlan) -> dict[str, dict[str, int]]:
+    """What a replay left out, by reason and error class (for a drill's JSON)."""
+    already = Counter(plan.already_processed or ())
+    return {
+        POISON: dict(plan.poison.most_common()),
+        NOT_SELECTED: dict(plan.skip.most_common()),
+        ALREADY_PROCESSED: {"records": sum(already.values())},
+    }
+
+
 def replay_dead_letters(
     bus: Broker,
     topic: str,

@@ -100,7 +100,7 @@ class Repeat:
             return (f"{first} dead-lettered it twice: it left and rejoined the group "
                     "before committing that batch (a failed publish or commit), and got it "
                     "again")  # fmt: skip
-        later = ", then ".join(dict.fromkeys(c for c in consumers[1:] if c != first))
+        later = ", then ".join(dict.fromkeys(str(c) for c in consumers[1:] if c != first))
         return (f"dead-lettered by {first}, then by {later}: {first} did not commit the "
                 "batch holding it (it died or lost the partition first), so the record "
                 "was delivered again")  # fmt: skip

@@ -26,13 +26,14 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from modelguard.config import POLICY_NAMES, VARIANT_NAMES, dlq_topic, retry_topic, run_names
-from modelguard.lab.outcomes import AttemptLog, ScenarioResult, VariantRun
+from modelguard.lab.outcomes import AttemptLog, DlqCountJson, ScenarioResult, VariantRun
 from modelguard.lab.scenarios.executor import Crew, Executor, Job, open_executor
 from modelguard.lab.scenarios.spec import Scenario, scenarios
 from modelguard.lab.seed import purchases, seed_academy
 from modelguard.lab.under_test import WorkerUnderTest, allocation_worker
 from modelguard.messaging.events import PurchaseCreated
 from modelguard.messaging.port import Broker
+from modelguard.messaging.replay import origin_of
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ def run_scenario(
             publish_events(world.bus, topic, events)
             drive(crew, attempts, deadline, run_id)
         duplicates = under_test.duplicates(world.database)
+        dead_letters = list(world.bus.scan(dlq_topic(topic)))
     return ScenarioResult.from_log(
         scenario.name,
         attempts,
@@ -119,6 +121,9 @@ def run_scenario(
         processes=crew.processes,
         metrics=crew.metrics(),
         duration_s=round(time.monotonic() - started, 3),
+        topic=topic,
+        dlq=DlqCountJson(records=len(dead_letters),
+                         events=len({origin_of(r) for r in dead_letters})),  # fmt: skip
     )
 
 
