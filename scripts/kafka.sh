@@ -10,7 +10,8 @@
 #   scripts/kafka.sh check     produce/consume round trip with kafka-python (needs .venv)
 #   scripts/kafka.sh env       print the environment the project reads
 #   scripts/kafka.sh tool NAME [ARGS...]
-#                              run one of Kafka's own tools against this broker
+#                              run one of Kafka's own tools against this broker, or
+#                              the one KAFKA_BOOTSTRAP_SERVERS names when it is set
 #                              (--bootstrap-server is added): consumer-groups
 #                              (kafka-consumer-groups, ConsumerGroupCommand),
 #                              get-offsets (GetOffsetShell) or console-consumer, e.g.
@@ -147,7 +148,8 @@ cmd_tool() {
 	# routes the tools' SLF4J logging to log4j2, configured for stderr.
 	exec java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
 		-Dlog4j2.configurationFile="$MG_SCRIPTS/kafka/tools/log4j2.properties" \
-		-cp "$TOOLS/*:$(tool_bridge)" "$class" --bootstrap-server "$HOST:$PORT" "$@"
+		-cp "$TOOLS/*:$(tool_bridge)" "$class" \
+		--bootstrap-server "${KAFKA_BOOTSTRAP_SERVERS:-$HOST:$PORT}" "$@"
 }
 
 # The SLF4J-to-log4j2 bridge the broker's pom pins, when its libs are there.

@@ -20,7 +20,8 @@ TOPIC = "orders"
 
 
 def dead_letter(offset: int, consumer: str, *, error: str = "OverwriteModelError",
-                fault: str = CODE_OR_ENVIRONMENT, value: bytes | None = None):  # fmt: skip
+                fault: str = CODE_OR_ENVIRONMENT, value: bytes | None = None,
+                first_failure_ms: int = 1000):  # fmt: skip
     """The headers and value the consumer writes for the record at `offset` of TOPIC[0]."""
     event = PurchaseCreated(f"evt-{offset}", f"p-{offset}", "u", "c")
     headers = [
@@ -28,6 +29,7 @@ def dead_letter(offset: int, consumer: str, *, error: str = "OverwriteModelError
         (Headers.ORIGINAL_OFFSET, str(offset).encode()), (Headers.ERROR_CLASS, error.encode()),
         (Headers.ERROR_MESSAGE, b"boom"), (Headers.CONSUMER, consumer.encode()),
         (Headers.FAULT, fault.encode()),
+        (Headers.FIRST_FAILURE_MS, str(first_failure_ms).encode()),
     ]  # fmt: skip
     return (value if value is not None else event.to_bytes()), headers
 
@@ -43,22 +45,24 @@ def a_dlq(*letters) -> MemoryBroker:
 
 def test_a_record_dead_lettered_twice_is_one_event_and_is_named_with_who_got_it_again():
     bus = a_dlq(dead_letter(0, "w1"), dead_letter(1, "w1"), dead_letter(1, "w2"),
-                dead_letter(2, "w2"), dead_letter(2, "w2"))  # fmt: skip
+                dead_letter(2, "w2"), dead_letter(2, "w2", first_failure_ms=2000))  # fmt: skip
     summary = inspect_dlq(bus, TOPIC)
     assert (summary.records, summary.events) == (5, 3)
     first, second = summary.repeats
     assert first.origin == (TOPIC, 0, 1) and first.event_id == "evt-1"
-    assert [(p, o) for p, o, _ in first.copies] == [(0, 1), (0, 2)]
-    assert first.why.startswith("dead-lettered by w1, then by w2: w1 did not commit")
-    assert second.why.startswith("w2 dead-lettered it twice: it left and rejoined the group")
+    assert [(p, o) for p, o, _, _ in first.copies] == [(0, 1), (0, 2)]
+    assert first.why.startswith("written by w1, then w2; one run of attempts (the same "
+                                "first failure) reached the DLQ again")  # fmt: skip
+    assert second.why.startswith("written by w2, then w2; its attempts started over "
+                                 "(2 different first failures)")  # fmt: skip
     text = dlq_report(summary)
     assert "5 dead letter(s) for 3 event(s); 2 record(s) repeat an event" in text
     assert f"{TOPIC}[0]@1 evt-1: 2 records ({TOPIC}.dlq[0]@1, {TOPIC}.dlq[0]@2)" in text
     assert "offsets 0-2  (3 event(s), 5 record(s))" in text
     json = summary.to_json()
     assert (json["records"], json["events"], json["repeated_records"]) == (5, 3, 2)
-    assert json["repeats"][0]["dead_letters"][1] == {"partition": 0, "offset": 2,
-                                                     "consumer": "w2"}  # fmt: skip
+    assert json["repeats"][0]["dead_letters"][1] == {
+        "partition": 0, "offset": 2, "consumer": "w2", "first_failure_ms": 1000}  # fmt: skip
 
 
 def test_a_dry_run_in_a_group_that_committed_part_of_the_dlq_reports_exactly_the_rest():

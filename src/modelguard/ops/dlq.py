@@ -12,9 +12,10 @@ It counts records and distinct events, and they differ: a dead letter's event is
 record it came from, named by the origin topic, partition and offset in its headers,
 and one record can be dead-lettered more than once. Each record that repeats an event
 is named (`Repeat`), with why it happened as the headers show it: the consumer that
-wrote each copy. A record dead-lettered again was delivered again, which happens only
-when the batch that first dead-lettered it was not committed: its worker died, or lost
-the partition, before the commit.
+wrote each copy, and whether the copies share one run of attempts (the same first
+failure) or the attempts started over. A record dead-lettered again was delivered
+again, which happens only when a batch holding it was not committed: its worker died,
+or lost the partition, before the commit.
 
 It also says how many dead letters are stale: their event was applied later, by a
 worker that got it again after the one that dead-lettered it died before committing
@@ -81,29 +82,32 @@ class DoubleRuns:
 
 @dataclass
 class Repeat:
-    """One event dead-lettered more than once: its origin, and each copy's DLQ position
-    and the consumer that wrote it (None where the header is missing)."""
+    """One event dead-lettered more than once: its origin, and for each copy its DLQ
+    position, the consumer that wrote it and its first failure's time (None where a
+    header is missing)."""
 
     origin: Origin
     event_id: str | None
-    copies: list[tuple[int, int, str | None]]  # (DLQ partition, DLQ offset, consumer)
+    copies: list[tuple[int, int, str | None, int | None]]  # (partition, offset, consumer, ms)
 
     @property
     def why(self) -> str:
-        """Why the event was dead-lettered again, as far as the headers show it."""
-        consumers = [consumer for _, _, consumer in self.copies]
-        first = consumers[0]
-        if any(consumer is None for consumer in consumers):
-            return ("delivered again: the batch that first dead-lettered it was not "
-                    "committed (the consumer header is missing, so not who got it)")  # fmt: skip
-        if len(set(consumers)) == 1:
-            return (f"{first} dead-lettered it twice: it left and rejoined the group "
-                    "before committing that batch (a failed publish or commit), and got it "
-                    "again")  # fmt: skip
-        later = ", then ".join(dict.fromkeys(str(c) for c in consumers[1:] if c != first))
-        return (f"dead-lettered by {first}, then by {later}: {first} did not commit the "
-                "batch holding it (it died or lost the partition first), so the record "
-                "was delivered again")  # fmt: skip
+        """Why the event was dead-lettered again, as far as the headers show it. A record
+        (or one of its retries) is delivered again only when the batch holding it was not
+        committed: its worker died, or lost the partition, before the commit."""
+        writers = [consumer or "(unnamed)" for _, _, consumer, _ in self.copies]
+        by = f"written by {', then '.join(writers)}"
+        first_failures = {ms for _, _, _, ms in self.copies}
+        if None in first_failures:
+            return f"{by}; delivered again, since the batch holding it was not committed"
+        if len(first_failures) == 1:
+            return (f"{by}; one run of attempts (the same first failure) reached the DLQ "
+                    "again: the delivery that dead-lettered it was delivered again, since "
+                    "its batch was not committed")  # fmt: skip
+        return (f"{by}; its attempts started over ({len(first_failures)} different first "
+                "failures): the record was delivered again after its retries had begun, "
+                "since the batch holding it was not committed, and both runs of attempts "
+                "ended in the DLQ")  # fmt: skip
 
     def to_json(self) -> dict:
         topic, partition, offset = self.origin
@@ -111,7 +115,8 @@ class Repeat:
             "origin": {"topic": topic, "partition": partition, "offset": offset},
             "event_id": self.event_id,
             "dead_letters": [
-                {"partition": p, "offset": o, "consumer": c} for p, o, c in self.copies
+                {"partition": p, "offset": o, "consumer": c, "first_failure_ms": ms}
+                for p, o, c, ms in self.copies
             ],
             "why": self.why,
         }
@@ -251,7 +256,8 @@ def summarize(
     summary.events = len(copies)
     summary.repeats = [
         Repeat(origin, claimed_event_id(same[0].value),
-               [(r.partition, r.offset, _consumer(r)) for r in same])  # fmt: skip
+               [(r.partition, r.offset, _consumer(r), _number(r, Headers.FIRST_FAILURE_MS))
+                for r in same])  # fmt: skip
         for origin, same in sorted(copies.items())
         if len(same) > 1
     ]

@@ -73,7 +73,7 @@ def repeats_lines(summary: DlqSummary) -> list[str]:
     for repeat in summary.repeats:
         topic, partition, offset = repeat.origin
         name = repeat.event_id or "(no event id)"
-        where = ", ".join(f"{summary.topic}[{p}]@{o}" for p, o, _ in repeat.copies)
+        where = ", ".join(f"{summary.topic}[{p}]@{o}" for p, o, _, _ in repeat.copies)
         lines += [
             f"  {topic}[{partition}]@{offset} {name}: {len(repeat.copies)} records ({where})",
             f"    {repeat.why}",
