@@ -105,9 +105,8 @@ class Repeat:
                     "again: the delivery that dead-lettered it was delivered again, since "
                     "its batch was not committed")  # fmt: skip
         return (f"{by}; its attempts started over ({len(first_failures)} different first "
-                "failures): the record was delivered again after its retries had begun, "
-                "since the batch holding it was not committed, and both runs of attempts "
-                "ended in the DLQ")  # fmt: skip
+                "failures): the record was delivered again, since the batch holding it "
+                "was not committed, and each delivery's attempts ended in the DLQ")  # fmt: skip
 
     def to_json(self) -> dict:
         topic, partition, offset = self.origin
