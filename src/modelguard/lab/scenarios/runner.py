@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 
 from modelguard.config import POLICY_NAMES, VARIANT_NAMES, dlq_topic, retry_topic, run_names
 from modelguard.lab.outcomes import AttemptLog, DlqCountJson, ScenarioResult, VariantRun
-from modelguard.lab.scenarios.executor import Crew, Executor, Job, open_executor
+from modelguard.lab.scenarios.executor import Crew, Executor, Job, World, open_executor
 from modelguard.lab.scenarios.spec import Scenario, scenarios
 from modelguard.lab.seed import purchases, seed_academy
 from modelguard.lab.under_test import WorkerUnderTest, allocation_worker
@@ -84,15 +84,18 @@ def run_scenario(
     executor: Executor | None = None,
     policy: str = "seed",
     timeout_s: float = 120.0,
+    before_close: Callable[[World, str], object] = lambda world, topic: None,
 ) -> ScenarioResult:
     """One scenario for `variant` (or any worker under test), on `broker` or through an
-    `executor` already open."""
+    `executor` already open. `before_close` gets the run's world and topic once the
+    workers have stopped, while the broker (the embedded one lives only as long as the
+    world) and the database are still there: to read the DLQ the scenario left."""
     check_names(variant if isinstance(variant, str) else None, policy)
     under_test = allocation_worker(variant) if isinstance(variant, str) else variant
     if executor is None:
         with open_executor(broker) as own:
             return run_scenario(scenario, variant, executor=own, policy=policy,
-                                timeout_s=timeout_s)  # fmt: skip
+                                timeout_s=timeout_s, before_close=before_close)  # fmt: skip
     started = time.monotonic()
     deadline = started + timeout_s
     run_id = f"{scenario.name}-{uuid.uuid4().hex[:8]}"
@@ -112,6 +115,7 @@ def run_scenario(
             drive(crew, attempts, deadline, run_id)
         duplicates = under_test.duplicates(world.database)
         dead_letters = list(world.bus.scan(dlq_topic(topic)))
+        before_close(world, topic)
     return ScenarioResult.from_log(
         scenario.name,
         attempts,
