@@ -9,6 +9,7 @@
 #   scripts/kafka.sh status    exit 0 only if the broker answers
 #   scripts/kafka.sh check     produce/consume round trip with kafka-python (needs .venv)
 #   scripts/kafka.sh env       print the environment the project reads
+#   scripts/kafka.sh fetch-tools  fetch Kafka's tools now (services.sh up does), not on first use
 #   scripts/kafka.sh tool NAME [ARGS...]
 #                              run one of Kafka's own tools against this broker, or
 #                              the one KAFKA_BOOTSTRAP_SERVERS names when it is set
@@ -354,12 +355,16 @@ restart)
 status) cmd_status ;;
 check) cmd_check ;;
 env) print_env ;;
+fetch-tools)
+	check_java
+	ensure_tools
+	;;
 tool)
 	shift
 	cmd_tool "$@"
 	;;
 *)
-	echo "usage: $0 {start|stop|restart|status|check|env|tool NAME [ARGS...]}" >&2
+	echo "usage: $0 {start|stop|restart|status|check|env|fetch-tools|tool NAME [ARGS...]}" >&2
 	exit 2
 	;;
 esac
