@@ -72,7 +72,7 @@ def run_process_soak(
             return _soak(run, records, seed, parts, services, min_dead_letters, max_outage_s,
                          started)  # fmt: skip
         finally:
-            # Before the run drops its database, which needs the database there.
+            # Before the run leaves: a drill that stopped the database brings it back.
             services.ensure_up()
 
 
