@@ -19,7 +19,7 @@
 #                              tool consumer-groups --describe --all-groups
 #                              tool get-offsets --topic purchases.dlq
 #                              tool console-consumer --topic purchases.dlq --from-beginning
-#                                --property print.headers=true --timeout-ms 5000
+#                                --formatter-property print.headers=true --timeout-ms 5000
 #
 # The tools are the broker's version, from org.apache.kafka:kafka-tools through
 # scripts/kafka/tools/pom.xml, fetched on first use (~20 s) into
