@@ -9,7 +9,21 @@
 #   scripts/kafka.sh status    exit 0 only if the broker answers
 #   scripts/kafka.sh check     produce/consume round trip with kafka-python (needs .venv)
 #   scripts/kafka.sh env       print the environment the project reads
+#   scripts/kafka.sh fetch-tools  fetch Kafka's tools now (services.sh up does), not on first use
+#   scripts/kafka.sh tool NAME [ARGS...]
+#                              run one of Kafka's own tools against this broker, or
+#                              the one KAFKA_BOOTSTRAP_SERVERS names when it is set
+#                              (--bootstrap-server is added): consumer-groups
+#                              (kafka-consumer-groups, ConsumerGroupCommand),
+#                              get-offsets (GetOffsetShell) or console-consumer, e.g.
+#                              tool consumer-groups --describe --all-groups
+#                              tool get-offsets --topic purchases.dlq
+#                              tool console-consumer --topic purchases.dlq --from-beginning
+#                                --formatter-property print.headers=true --timeout-ms 5000
 #
+# The tools are the broker's version, from org.apache.kafka:kafka-tools through
+# scripts/kafka/tools/pom.xml, fetched on first use (~20 s) into
+# ~/.cache/modelguard/kafka-<version>/tools, beside the broker's libs/.
 # The broker's jars come from Maven Central through scripts/kafka/pom.xml,
 # because no Apache download site is reachable from CI. First start: ~1 min.
 # Knobs: KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m), MODELGUARD_KAFKA_WAIT (90 s),
@@ -39,6 +53,8 @@ readonly POM=$MG_SCRIPTS/kafka/pom.xml
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM")
 readonly KAFKA_VERSION
 readonly LIBS=$MG_CACHE/kafka-$KAFKA_VERSION/libs
+readonly TOOLS_POM=$MG_SCRIPTS/kafka/tools/pom.xml
+readonly TOOLS=$MG_CACHE/kafka-$KAFKA_VERSION/tools
 readonly MG_STATE=$MG_RUN/kafka
 readonly DATA=$MG_STATE/data
 readonly CONF=$MG_STATE/server.properties
@@ -90,6 +106,60 @@ ensure_libs() {
 	# Swap in whole: a half-copied libs/ must never look complete.
 	rm -rf "$LIBS"
 	mv "$tmp" "$LIBS"
+}
+
+# Kafka's tools, fetched as the broker's libs are, keyed by their own manifest and the
+# broker's version, so fetching them never touches the broker's classpath.
+ensure_tools() {
+	local want tmp
+	want=$(cat "$TOOLS_POM" <(echo "$KAFKA_VERSION") | sha256sum | cut -c1-16)
+	if [[ -f $TOOLS/.pom-sha256 && $(<"$TOOLS/.pom-sha256") == "$want" ]]; then
+		return 0
+	fi
+	need mvn "install Maven 3 (it fetches Kafka's tools from Maven Central)"
+	mkdir -p "$MG_STATE"
+	log "fetching Kafka $KAFKA_VERSION tools into $TOOLS (first use only)" >&2
+	tmp=$TOOLS.partial.$$
+	rm -rf "$tmp"
+	if ! mvn -B -Dstyle.color=never -f "$TOOLS_POM" -Dkafka.version="$KAFKA_VERSION" \
+		-Dmaven.repo.local="$MG_CACHE/m2" dependency:copy-dependencies -DincludeScope=runtime \
+		-DoutputDirectory="$tmp" >"$MG_STATE/mvn-tools.log" 2>&1; then
+		rm -rf "$tmp"
+		tail -n 30 "$MG_STATE/mvn-tools.log" >&2
+		die "mvn could not fetch Kafka's tools (full output: $MG_STATE/mvn-tools.log)"
+	fi
+	echo "$want" >"$tmp/.pom-sha256"
+	rm -rf "$TOOLS"
+	mv "$tmp" "$TOOLS"
+}
+
+# tool NAME ARGS...: one of Kafka's own tools against this script's broker.
+cmd_tool() {
+	local name=${1:-} class
+	case $name in
+	consumer-groups) class=org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
+	get-offsets) class=org.apache.kafka.tools.GetOffsetShell ;;
+	console-consumer) class=org.apache.kafka.tools.consumer.ConsoleConsumer ;;
+	*) die "usage: $0 tool {consumer-groups|get-offsets|console-consumer} [ARGS...]" ;;
+	esac
+	shift
+	check_java
+	ensure_tools
+	# A short-lived JVM, as for StorageTool. The log4j bridge from the broker's libs
+	# routes the tools' SLF4J logging to log4j2, configured for stderr.
+	exec java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
+		-Dlog4j2.configurationFile="$MG_SCRIPTS/kafka/tools/log4j2.properties" \
+		-cp "$TOOLS/*:$(tool_bridge)" "$class" \
+		--bootstrap-server "${KAFKA_BOOTSTRAP_SERVERS:-$HOST:$PORT}" "$@"
+}
+
+# The SLF4J-to-log4j2 bridge the broker's pom pins, when its libs are there.
+tool_bridge() {
+	local jar
+	for jar in "$LIBS"/log4j-slf4j-impl-*.jar; do
+		[[ -f $jar ]] && echo "$jar" && return 0
+	done
+	echo ""
 }
 
 # Rewritten on every start, so the file always matches this script. It holds
@@ -285,8 +355,16 @@ restart)
 status) cmd_status ;;
 check) cmd_check ;;
 env) print_env ;;
+fetch-tools)
+	check_java
+	ensure_tools
+	;;
+tool)
+	shift
+	cmd_tool "$@"
+	;;
 *)
-	echo "usage: $0 {start|stop|restart|status|check|env}" >&2
+	echo "usage: $0 {start|stop|restart|status|check|env|fetch-tools|tool NAME [ARGS...]}" >&2
 	exit 2
 	;;
 esac

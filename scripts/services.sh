@@ -46,6 +46,9 @@ case ${1:-} in
 up)
 	t0=$SECONDS
 	run kafka start
+	# Kafka's own tools, which the integration tests compare the lab with: fetched
+	# once, beside the broker's jars, and a no-op when they are there.
+	run kafka fetch-tools
 	run mongo start
 	client_check
 	echo "[services] up in $((SECONDS - t0))s"

@@ -53,6 +53,20 @@ def run_names(run_id: str) -> tuple[str, str, str]:
     return f"purchases.{run_id}", f"allocation-worker.{run_id}", f"reports.{run_id}"
 
 
+def run_database_name(run_id: str) -> str:
+    """A database name for run `run_id` that every MongoDB-wire server accepts."""
+    return f"mg_{run_id.replace('-', '_')}"
+
+
+def run_id_of(topic: str) -> str | None:
+    """The run whose topic (or retry topic, or DLQ) `topic` is, as `run_names` names
+    them; None for a topic no run named, such as the worker's own `purchases`."""
+    for suffix in (".dlq", ".retry"):
+        topic = topic.removesuffix(suffix)
+    prefix = "purchases."
+    return topic[len(prefix):] or None if topic.startswith(prefix) else None
+
+
 # Where `scripts/services.sh` starts the local services, for scripts/check_services.py,
 # which checks the servers those scripts started; never a fallback for an unset variable.
 LOCAL_KAFKA = "127.0.0.1:9092"

@@ -254,6 +254,18 @@ class BrokerContract:
         assert broker.lag(group, first, second) == 2
         assert broker.lag(group, unique("never-created")) == 0
 
+    def test_committed_offsets_say_where_a_group_resumes_in_each_partition(self, broker):
+        topic, group = self.topic(broker), unique("group")
+        with broker.producer() as producer:
+            for n in range(3):
+                producer.publish(topic, b"%d" % n)
+        assert broker.committed_offsets(group, topic) == {}  # nothing committed yet
+        with broker.consumer(group, [topic]) as consumer:
+            [record, *_] = consume(consumer, 3, self.wait_s)
+            consumer.commit(record)
+        assert broker.committed_offsets(group, topic) == {record.partition: record.offset + 1}
+        assert broker.committed_offsets(group, unique("never-created")) == {}
+
     def test_a_stable_group_counts_its_members(self, broker):
         topic, group = self.topic(broker, partitions=2), unique("group")
         with broker.consumer(group, [topic]) as one, broker.consumer(group, [topic]) as two:

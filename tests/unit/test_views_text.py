@@ -21,6 +21,7 @@ RESULT = {
 
 REPLAY = {
     "events": 20, "dead_lettered_before": 19, "replayed": 19, "skipped": {},
+    "skipped_poison": {},
     "succeeded_after_replay": 19, "dead_lettered_after_replay": 0, "allocations": 20,
     "duplicates": 0, "errors_before": {"OverwriteModelError": 95}, "errors_after": {},
 }  # fmt: skip
@@ -57,9 +58,13 @@ def test_a_dry_run_report_says_what_would_happen_and_that_nothing_did():
     plan = {
         "events": 4, "dead_lettered_before": 3, "errors_before": {"OverwriteModelError": 15},
         "dry_run": True, "would_replay": 0, "would_skip": {"OverwriteModelError": 3},
+        "would_skip_poison": {"MalformedEvent": 1},
     }  # fmt: skip
     report = recovery_report(plan)
-    assert "would replay 0 record(s); would skip (not in --only): OverwriteModelError x3" in report
+    assert ("would replay 0 record(s); left out as poison (the payload itself is the fault): "
+            "MalformedEvent x1; left out, since --only named other classes: "
+            "OverwriteModelError x3") in report  # fmt: skip
+    assert "none left out" in recovery_report(REPLAY)
     assert "nothing was published or committed" in report
 
 

@@ -67,83 +67,62 @@ def _replay_dlq(args: argparse.Namespace) -> int:
             return 0
         ok = outcome["dead_lettered_after_replay"] == 0 and outcome["duplicates"] == 0
         return 0 if ok else 1
-    from collections import Counter
-
     from modelguard.bootstrap import open_broker
     from modelguard.config import dlq_topic
-    from modelguard.messaging.replay import (
-        ALREADY_PROCESSED,
-        error_class,
-        event_id_of,
-        plan_replay,
-        replay_dead_letters,
-        skip_reason,
-    )
+    from modelguard.messaging.replay import ReplayPlan, plan_replay, replay_dead_letters
+    from modelguard.views.dlq import replay_report
 
-    processed = _processed_store("replay-dlq")
+    processed, store = _processed_store("replay-dlq", args.topic)
+    if store is not None and not store.belongs:
+        print(f"modelguard replay-dlq: {store.line()}", file=sys.stderr)
     with open_broker(args.broker) as bus:
         if args.dry_run:
-            plan = plan_replay(bus, args.topic, only=args.only, processed=processed)
-            if args.json:
-                print(json.dumps(plan.to_json(), indent=2))
-                return 0
-            print(f"dry run: would replay {plan.replayed} record(s) from {dlq_topic(args.topic)}")
-            for (topic, error), count in sorted(plan.replay.items()):
-                print(f"  {count:>6}  {error} -> {topic}")
-            for error, count in plan.skip.most_common():
-                print(f"  {count:>6}  {error} skipped (not in --only)")
-            if plan.already_processed:
-                print(f"  {len(plan.already_processed):>6}  skipped ({ALREADY_PROCESSED}: "
-                      f"{', '.join(plan.already_processed)})")  # fmt: skip
+            plan = plan_replay(bus, args.topic, group=args.group, only=args.only,
+                               processed=processed)  # fmt: skip
+            print(json.dumps(plan.to_json(), indent=2) if args.json
+                  else replay_report(plan, dry_run=True))  # fmt: skip
             return 0
-        skipped: Counter[str] = Counter()
-        already: list[str] = []
-
-        def count_skip(record) -> None:
-            if skip_reason(record, args.only, _done_for(record, processed)) == ALREADY_PROCESSED:
-                already.append(event_id_of(record) or "")
-            else:
-                skipped.update([error_class(record)])
-
+        start = bus.committed_offsets(args.group, dlq_topic(args.topic))
+        done = ReplayPlan(args.topic, group=args.group, start=start)
         # The first poll on Kafka includes joining the group: wait longer than that for it.
         count = replay_dead_letters(
             bus, args.topic, group=args.group, idle_timeout_s=10.0, only=args.only,
-            on_skip=count_skip, processed=processed,
+            processed=processed, tally=done,
         )  # fmt: skip
+        done.before_start = sum(start.values())
     if args.json:
-        print(json.dumps({"replayed": count, "skipped": dict(skipped),
-                          "skipped_already_processed": already}, indent=2))  # fmt: skip
+        print(json.dumps({"replayed": count, "replayed_events": len(done.replay_events),
+                          "records": done.records, "events": len(done.events),
+                          "group": args.group, "starts_at": {str(p): o for p, o in start.items()},
+                          "skipped": dict(done.skip), "skipped_poison": dict(done.poison),
+                          "skipped_already_processed": done.already_processed},
+                         indent=2))  # fmt: skip
         return 0
-    print(f"replayed {count} record(s) from {dlq_topic(args.topic)}")
-    for error, number in skipped.most_common():
-        print(f"skipped {number} {error} record(s), committed for group {args.group!r}")
-    if already:
-        print(f"skipped {len(already)} record(s) {ALREADY_PROCESSED} ({', '.join(already)}), "
-              f"committed for group {args.group!r}")  # fmt: skip
+    print(replay_report(done, dry_run=False))
     return 0
 
 
-def _processed_store(command: str):
-    """The lookup in the processed-events store of the database MONGODB_URI names, or
-    None (and a note saying so) when none is named: mongomock would claim nothing is."""
+def _processed_store(command: str, topic: str):
+    """The lookup in the processed-events store that goes with `topic`'s DLQ, and whose
+    store it is: a lab run's own database (named after the run the topic names) when the
+    server MONGODB_URI names has it, else MONGODB_URI's database. The lookup is None
+    when that store belongs to another run, or (with a note) when MONGODB_URI is not
+    set: mongomock would claim nothing is processed."""
     from modelguard.bootstrap import open_database
-    from modelguard.config import mongodb_uri
+    from modelguard.config import mongodb_uri, run_database_name, run_id_of
     from modelguard.messaging.replay import processed_lookup
+    from modelguard.ops.dlq import check_store, dlq_of
 
     if mongodb_uri() is None:
         print(f"modelguard {command}: MONGODB_URI is not set, so dead letters whose event "
               "was processed later cannot be told apart", file=sys.stderr)  # fmt: skip
-        return None
-    return processed_lookup(open_database())
-
-
-def _done_for(record, processed) -> set[str]:
-    from modelguard.messaging.replay import event_id_of
-
-    event_id = event_id_of(record)
-    if processed is None or event_id is None:
-        return set()
-    return processed([event_id])
+        return None, None
+    database = open_database()
+    run_id = run_id_of(topic)
+    if run_id is not None and run_database_name(run_id) in database.client.list_database_names():
+        database = database.client[run_database_name(run_id)]
+    store = check_store(database, dlq_of(topic))
+    return (processed_lookup(database) if store.belongs else None), store
 
 
 def _dlq_inspect(args: argparse.Namespace) -> int:
@@ -168,9 +147,9 @@ def _dlq_inspect(args: argparse.Namespace) -> int:
     else:
         from modelguard.bootstrap import open_broker
 
-        processed = _processed_store("dlq inspect")
+        processed, store = _processed_store("dlq inspect", args.topic)
         with open_broker(args.broker) as bus:
-            summary = inspect_dlq(bus, args.topic, processed=processed)
+            summary = inspect_dlq(bus, args.topic, processed=processed, store=store)
     print(json.dumps(summary.to_json(), indent=2) if args.json else dlq_report(summary))
     return 0
 
@@ -225,19 +204,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--broker", choices=BROKER_NAMES, default="memory")
     replay.add_argument("--topic", default="purchases")
-    replay.add_argument("--group", default="dlq-replayer")
+    replay.add_argument(
+        "--group",
+        default="dlq-replayer",
+        help="the replay's consumer group: a replay resumes where it has committed, and "
+        "so does --dry-run's plan",
+    )
     replay.add_argument("--events", type=positive, default=20)
     replay.add_argument(
         "--only",
         action="append",
         metavar="ERROR_CLASS",
-        help="replay only records of this error class (repeatable); the others are "
-        "skipped and committed for --group",
+        help="replay only records of this error class (repeatable), poison ones included; "
+        "the others are skipped and committed for --group. Without it, every class is "
+        "replayed except poison records, whose payload itself is the fault",
     )
     replay.add_argument(
         "--dry-run",
         action="store_true",
-        help="say what would be replayed where, without publishing or committing anything",
+        help="say what a replay in --group would send where and what it would skip, from "
+        "where the group has committed, without publishing or committing anything",
     )
     replay.add_argument("--json", action="store_true")
     replay.set_defaults(run=_replay_dlq)

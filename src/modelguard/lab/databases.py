@@ -3,8 +3,8 @@
 - `clean_database`: the embedded runs share one database (mongomock, or the server
   MONGODB_URI names), emptied at the start of each run;
 - `fresh_database`: a run whose workers are separate processes gets a database of
-  its own on the real server, so that runs never see each other's data; the caller
-  drops it afterwards.
+  its own on the real server, so that runs never see each other's data; the run
+  leaves it, as it leaves its topics, tagged with its run id.
 
 It names the databases; `bootstrap.open_database` opens them.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelguard import config
 from modelguard.bootstrap import open_database
 
 DATABASE = "modelguard_scenarios"
@@ -28,6 +29,4 @@ def fresh_database(uri: str, name: str) -> Any:
     return open_database(uri, name, empty=True)
 
 
-def run_database_name(run_id: str) -> str:
-    """A database name for run `run_id` that every MongoDB-wire server accepts."""
-    return f"mg_{run_id.replace('-', '_')}"
+run_database_name = config.run_database_name  # kept here too, where the runs look for it

@@ -4,9 +4,12 @@ drill share.
 A `KafkaRun` owns, for one run id:
 
 - the names: its topic, consumer group and report topic (`config.run_names`), and a
-  database of its own on the MONGODB_URI server, fresh at the start and dropped at
-  the end (worker processes cannot share a mongomock, so there is no run without a
-  real server: `require_database_uri` refuses with MissingDatabase);
+  database of its own on the MONGODB_URI server (`config.run_database_name`), fresh
+  at the start and tagged with the run id (worker processes cannot share a mongomock,
+  so there is no run without a real server: `require_database_uri` refuses with
+  MissingDatabase). A run leaves its topics and its database together, so that what
+  an operator reads afterwards (`dlq inspect`, Kafka's own tools) is one run's
+  consistent state, and the tag lets `dlq inspect` check the two belong together;
 - the broker: the one it is given, or one it opens and closes;
 - the report inbox (`open_inbox`), when the workers are to report, and the worker
   processes (`workers`), all started from one command line on the run's topic,
@@ -31,6 +34,7 @@ from modelguard.lab.outcomes import AttemptLog
 from modelguard.lab.reports import ReportInbox
 from modelguard.lab.scenarios.runner import create_topics
 from modelguard.lab.worker_processes import WorkerProcesses, worker_command, worker_env
+from modelguard.messaging.idempotency import tag_run
 from modelguard.messaging.port import Broker
 
 
@@ -51,6 +55,7 @@ class KafkaRun:
         self.run_id, self.drill = run_id, drill
         self.uri = uri if uri is not None else require_database_uri()
         self.topic, self.group, self.reports = run_names(run_id)
+        self.replayer = f"replayer.{run_id}"  # the group a replay of the run's DLQ uses
         self.database_name = run_database_name(run_id)
         self.deadline = math.inf if timeout_s is None else time.monotonic() + timeout_s
         self.inbox: ReportInbox | None = None
@@ -71,7 +76,7 @@ class KafkaRun:
 
                 self._bus = stack.enter_context(open_broker("kafka"))
             self.database = fresh_database(self.uri, self.database_name)
-            stack.callback(self.database.client.drop_database, self.database_name)
+            tag_run(self.database, run_id=self.run_id)
             self._stack = stack.pop_all()
         return self
 

@@ -87,6 +87,19 @@ class ScenarioJson(TypedDict):
     duration_s: float
     timeline: list[dict[str, Any]]
     metrics: list[dict[str, float]]
+    topic: str
+    dlq: DlqCountJson
+
+
+class DlqCountJson(TypedDict):
+    """What a scenario's DLQ holds when it ends: records, and distinct events (records
+    dead-lettered from the same origin record are one event). `records` exceeds `events`
+    when a crash redelivered a batch whose records were already dead-lettered; `events`
+    exceeds the scenario's `dead_lettered` (events whose final outcome is the DLQ) by
+    the stale dead letters, events a later delivery applied."""
+
+    records: int
+    events: int
 
 
 class VariantRun(TypedDict):
@@ -123,6 +136,8 @@ class ScenarioResult:
     timeline: list[dict] = field(default_factory=list)
     # One entry per worker process: its Prometheus samples when it stopped.
     metrics: list[dict[str, float]] = field(default_factory=list)
+    topic: str = ""  # the scenario's topic; on Kafka its DLQ stays for the DLQ tools
+    dlq: DlqCountJson = field(default_factory=lambda: DlqCountJson(records=0, events=0))
 
     @classmethod
     def from_log(cls, name: str, log: AttemptLog, **extra: Any) -> ScenarioResult:

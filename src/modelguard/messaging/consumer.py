@@ -42,8 +42,13 @@ from dataclasses import dataclass
 
 from modelguard.config import dlq_topic, retry_topic
 from modelguard.messaging.due import DUE_MS, DueGate, due_header
-from modelguard.messaging.events import MalformedEvent, PurchaseCreated, parse_event
-from modelguard.messaging.failure import error_message, error_notes
+from modelguard.messaging.events import (
+    MalformedEvent,
+    PurchaseCreated,
+    claimed_event_id,
+    parse_event,
+)
+from modelguard.messaging.failure import error_message, error_notes, fault_of
 from modelguard.messaging.outcome import Outcome
 from modelguard.messaging.policy import SEED, RetryPolicy
 from modelguard.messaging.port import Broker, BrokerError, Consumer, Record
@@ -63,12 +68,24 @@ class Headers:
     ERROR_MESSAGE = "mg.error-message"
     ERROR_NOTES = "mg.error-notes"
     GROUP = "mg.group"
+    # The consumer that wrote the record: which worker dead-lettered an event, so two
+    # dead letters of one record say which worker got it again.
+    CONSUMER = "mg.consumer"
+    # `failure.fault_of` the error: whether the payload itself is the fault.
+    FAULT = "mg.fault"
     DUE_MS = DUE_MS
 
     OWN = (
-        ATTEMPT, ORIGINAL_TOPIC, ORIGINAL_PARTITION, ORIGINAL_OFFSET,
-        FIRST_FAILURE_MS, ERROR_CLASS, ERROR_MESSAGE, ERROR_NOTES, GROUP, DUE_MS,
+        ATTEMPT, ORIGINAL_TOPIC, ORIGINAL_PARTITION, ORIGINAL_OFFSET, FIRST_FAILURE_MS,
+        ERROR_CLASS, ERROR_MESSAGE, ERROR_NOTES, GROUP, CONSUMER, FAULT, DUE_MS,
     )  # fmt: skip
+
+
+def _key_text(key: bytes | None) -> str:
+    if key is None:
+        return "none"
+    text = key.decode("utf-8", "replace")
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def _attempt_of(record: Record) -> int:
@@ -243,9 +260,17 @@ class RetryingConsumer:
     ) -> None:
         headers = self._failure_headers(record, attempt, error)
         self._producer.send(dlq_topic(self.topic), record.value, key=record.key, headers=headers)
+        # Everything an operator needs to find the record again, on one line: the
+        # origin is where the record was first published, as the DLQ's headers say.
+        named = event_id or claimed_event_id(record.value)
+        origin = dict(headers)
         log.error(
-            "%s: dead-lettered %s after %d attempt(s): %r", self.name, event_id, attempt, error
-        )
+            "%s: dead-lettered event %s (%s[%s]@%s, key %s) after %d attempt(s): %s: %s",
+            self.name, named or "(no event id in the payload)",
+            origin[Headers.ORIGINAL_TOPIC].decode("utf-8", "replace"),
+            origin[Headers.ORIGINAL_PARTITION].decode(), origin[Headers.ORIGINAL_OFFSET].decode(),
+            _key_text(record.key), attempt, type(error).__name__, error,
+        )  # fmt: skip
         self._report(record, event_id, attempt, Outcome.DEAD_LETTERED, error)
 
     def _failure_headers(
@@ -271,6 +296,8 @@ class RetryingConsumer:
             (Headers.ERROR_MESSAGE, error_message(error)),
             (Headers.ERROR_NOTES, error_notes(error)),
             (Headers.GROUP, self.group.encode()),
+            (Headers.CONSUMER, self.name.encode("utf-8", "replace")),
+            (Headers.FAULT, fault_of(error).encode()),
         ]
 
     def _report(

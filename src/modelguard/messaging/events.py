@@ -13,13 +13,15 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from modelguard.messaging.failure import PayloadFault
+
 MAX_PAYLOAD_BYTES = 64 * 1024
 PURCHASE_CREATED = "PURCHASE_CREATED"
 _ID_FIELDS = ("event_id", "purchase_id", "user_id", "course_id")
 _MAX_ID_LENGTH = 64
 
 
-class MalformedEvent(ValueError):
+class MalformedEvent(PayloadFault, ValueError):
     """A record that can never be handled; its message is the reason."""
 
 
@@ -59,6 +61,17 @@ def parse_event(payload: bytes, *, max_bytes: int = MAX_PAYLOAD_BYTES) -> Purcha
     if kind != PURCHASE_CREATED:
         raise MalformedEvent(f"unknown event type {_short(kind)}")
     return PurchaseCreated(**{name: _identifier(data, name) for name in _ID_FIELDS})
+
+
+def claimed_event_id(payload: bytes) -> str | None:
+    """The ``event_id`` a payload carries, even when the rest of it is malformed, so a
+    dead letter can be named; None when there is no JSON object with a string id."""
+    try:
+        data = json.loads(payload[:MAX_PAYLOAD_BYTES].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    event_id = data.get("event_id") if isinstance(data, dict) else None
+    return event_id if isinstance(event_id, str) and event_id.isprintable() else None
 
 
 def _identifier(data: dict[str, Any], name: str) -> str:

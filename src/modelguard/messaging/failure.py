@@ -7,7 +7,12 @@
   strings, so that what an error knows about itself (the model registry's diagnosis of
   a file that ran twice) survives the trip through Kafka and reads back as written;
 - sizes are bounded, since a broker limits a record's size: a message keeps its first
-  2,000 bytes, and at most 10 notes of 1,000 characters each are kept.
+  2,000 bytes, and at most 10 notes of 1,000 characters each are kept;
+- whose fault a failure is (`fault_of`), the one classification a replay goes by: an
+  error that subclasses `PayloadFault` says the record's payload itself is wrong (it is
+  malformed, or names a course that does not exist), so no deploy and no wait can cure
+  it; every other error is the code's or the environment's (`OverwriteModelError`
+  before the fix, a database timeout), which a deploy or time can cure.
 """
 
 from __future__ import annotations
@@ -18,6 +23,20 @@ import traceback
 MESSAGE_BYTES = 2000
 MAX_NOTES = 10
 NOTE_CHARS = 1000
+
+# The values of a dead letter's fault header (`Headers.FAULT`).
+PAYLOAD = "payload"
+CODE_OR_ENVIRONMENT = "code-or-environment"
+
+
+class PayloadFault(Exception):
+    """Mixed into an error whose cause is the record's payload itself: replaying the
+    record can only fail the same way, whatever is deployed."""
+
+
+def fault_of(error: BaseException) -> str:
+    """`PAYLOAD` when the record's payload is the fault, else `CODE_OR_ENVIRONMENT`."""
+    return PAYLOAD if isinstance(error, PayloadFault) else CODE_OR_ENVIRONMENT
 
 
 def error_message(error: BaseException) -> bytes:

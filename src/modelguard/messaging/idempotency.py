@@ -5,18 +5,24 @@ at once. The guard stores each applied event id in MongoDB under a unique
 index, so the database, not a check-then-act race, decides who was first.
 It talks to its collection directly rather than through a model class: it is
 platform plumbing and must not depend on how models were registered.
+
+A lab run's store is tagged with the run's id (`tag_run`), as its topics are named
+after it, so a DLQ and a store from different runs are never read as one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 COLLECTION = "processed_events"  # the collection the ProcessedEvent model maps
+# One document naming the run whose store this is; a worker's own store has none.
+RUN_TAG = "processed_events_run"
 
 
 class IdempotencyGuard:
@@ -48,3 +54,15 @@ def processed_among(collection: Collection, event_ids: Iterable[str]) -> set[str
         return set()
     found = collection.find({"event_id": {"$in": wanted}}, {"event_id": 1, "_id": 0})
     return {document["event_id"] for document in found}
+
+
+def tag_run(database: Any, run_id: str) -> None:
+    """Name the run whose processed events `database` holds, so that a report reading
+    it beside a run's DLQ can tell whether the two belong together."""
+    database[RUN_TAG].replace_one({"_id": "run"}, {"_id": "run", "run_id": run_id}, upsert=True)
+
+
+def run_of(database: Any) -> str | None:
+    """The run `tag_run` named in `database`, or None (a worker's own store)."""
+    document = database[RUN_TAG].find_one({"_id": "run"})
+    return document.get("run_id") if document else None

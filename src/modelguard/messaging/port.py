@@ -20,8 +20,10 @@ It decides:
   partition it does not own, ``BrokerClosedError`` on use after close,
   ``AuthenticationFailedError`` when the broker refuses the client's credentials, and
   ``BrokerError`` for anything else the broker refuses;
-- the two questions a runner asks about a group: how many members it has once it is
-  stable (``group_members``), and how many records it has not committed past (``lag``);
+- the three questions a runner or an operator asks about a group: how many members it
+  has once it is stable (``group_members``), how many records it has not committed past
+  (``lag``), and where it has committed to in a topic (``committed_offsets``), which is
+  where a member that joins now starts;
 - the bookkeeping shared by the adapters, so that they cannot drift: argument checks,
   idempotent ``close``, context managers, and a broker closing what it opened;
 - nothing about any one broker: the drivers (``messaging.drivers``) implement this port,
@@ -331,6 +333,14 @@ class Broker(_Closable):
             _check_name("topic", name)
         return self._lag(group, topics)
 
+    def committed_offsets(self, group: str, topic: str) -> dict[int, int]:
+        """Partition -> the offset ``group`` has committed in ``topic`` (the next record it
+        reads); a partition without a commit is left out, and a member starts it at 0."""
+        self._check_open()
+        _check_name("group", group)
+        _check_name("topic", topic)
+        return self._committed_offsets(group, topic)
+
     def _track(self, opened: _C) -> _C:
         with self._opened_lock:
             self._opened = [o for o in self._opened if not o.closed]
@@ -371,6 +381,9 @@ class Broker(_Closable):
 
     @abstractmethod
     def _lag(self, group: str, topics: tuple[str, ...]) -> int: ...
+
+    @abstractmethod
+    def _committed_offsets(self, group: str, topic: str) -> dict[int, int]: ...
 
 
 def _check_type(condition: bool, message: str) -> None:

@@ -19,17 +19,16 @@ def recovery_report(outcome: Mapping[str, Any]) -> str:
         f"         failed attempts by error class: {_counts(outcome['errors_before'])}",
     ]
     if outcome.get("dry_run"):
-        skipped = _counts(outcome["would_skip"])
         lines += [
             f"dry run: would replay {outcome['would_replay']} record(s); "
-            f"would skip (not in --only): {skipped}",
+            f"{_left_out(outcome['would_skip'], outcome['would_skip_poison'])}",
             "         nothing was published or committed",
         ]
         return "\n".join(lines)
     replayed = outcome["replayed"]
     lines += [
         f"replay:  the fixed worker deployed, {replayed} record(s) put back on the topic; "
-        f"skipped (not in --only): {_counts(outcome['skipped'])}",
+        f"{_left_out(outcome['skipped'], outcome['skipped_poison'])}",
         f"after:   {outcome['succeeded_after_replay']} of {replayed} replayed event(s) "
         f"allocated, {outcome['dead_lettered_after_replay']} dead-lettered again; "
         f"failed attempts: {_counts(outcome['errors_after'])}",
@@ -37,6 +36,19 @@ def recovery_report(outcome: Mapping[str, Any]) -> str:
         f"{outcome['duplicates']} purchase(s) allocated twice",
     ]
     return "\n".join(lines)
+
+
+def _left_out(not_chosen: Mapping[str, int], poison: Mapping[str, int]) -> str:
+    """The records a replay leaves out, by reason: poison records (the payload itself
+    is the fault) unless --only names their class, and classes --only does not name."""
+    if not not_chosen and not poison:
+        return "none left out"
+    parts = []
+    if poison:
+        parts.append(f"left out as poison (the payload itself is the fault): {_counts(poison)}")
+    if not_chosen:
+        parts.append(f"left out, since --only named other classes: {_counts(not_chosen)}")
+    return "; ".join(parts)
 
 
 def _counts(counts: Mapping[str, int]) -> str:

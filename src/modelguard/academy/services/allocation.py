@@ -26,9 +26,10 @@ from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
 
 from modelguard import ModelRegistry, registry
+from modelguard.messaging.failure import PayloadFault
 
 
-class UnknownCourse(LookupError):
+class UnknownCourse(PayloadFault, LookupError):
     """The purchase names a course that does not exist."""
 
 

@@ -3,8 +3,9 @@
 It decides:
 
 - isolation: every run is a `KafkaRun`: new topics, a report topic, and a database of
-  its own on the MONGODB_URI server, dropped afterwards (separate processes cannot
-  share a mongomock, so a run without MONGODB_URI is refused with MissingDatabase);
+  its own on the MONGODB_URI server, left with the topics and tagged with the run id
+  (separate processes cannot share a mongomock, so a run without MONGODB_URI is
+  refused with MissingDatabase);
   the deadline stays the runner's;
 - the workers: `python -m modelguard.entrypoints.worker` processes of one group, one
   member each, never threads of this process; they learn their database from

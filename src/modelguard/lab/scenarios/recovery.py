@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
@@ -30,11 +29,11 @@ from modelguard.messaging.drivers.memory import MemoryBroker
 from modelguard.messaging.events import PurchaseCreated, parse_event
 from modelguard.messaging.port import Broker
 from modelguard.messaging.replay import (
-    error_class,
+    ReplayPlan,
     plan_replay,
     processed_lookup,
     replay_dead_letters,
-    selected,
+    skip_reason,
 )
 
 
@@ -44,7 +43,8 @@ class Recovery(TypedDict):
     events: int
     dead_lettered_before: int
     replayed: int
-    skipped: dict[str, int]  # by error class: not in `only`
+    skipped: dict[str, int]  # by error class: not among `only`'s classes
+    skipped_poison: dict[str, int]  # by error class: the payload itself is the fault
     succeeded_after_replay: int
     dead_lettered_after_replay: int
     allocations: int
@@ -62,6 +62,7 @@ class RecoveryPlan(TypedDict):
     dry_run: Literal[True]
     would_replay: int
     would_skip: dict[str, int]
+    would_skip_poison: dict[str, int]
     would_skip_already_processed: list[str] | None
 
 
@@ -129,13 +130,15 @@ def flood_and_replay(
                 dry_run=True,
                 would_replay=plan.replayed,
                 would_skip=dict(plan.skip),
+                would_skip_poison=dict(plan.poison),
                 would_skip_already_processed=plan.already_processed,
             )
         # The events the replay will put back, which the fixed worker must then settle.
         dead_letters = list(world.bus.scan(dlq_topic(topic)))
-        chosen = [parse_event(r.value).event_id for r in dead_letters if selected(r, only)]
+        chosen = [parse_event(r.value).event_id for r in dead_letters
+                  if skip_reason(r, only, set()) is None]  # fmt: skip
         after = AttemptLog(chosen)
-        skipped: Counter[str] = Counter()
+        tally = ReplayPlan(topic)
         # Deploy the fix: a new process of the fixed worker, then the replay.
         with executor.crew(world, Job("fixed", "seed", topic, group), after) as crew:
             crew.launch(consumers)
@@ -146,7 +149,7 @@ def flood_and_replay(
             replayed = replay_dead_letters(
                 world.bus, topic, group=f"replayer.{group}", only=only, read=len(dead_letters),
                 idle_timeout_s=1.0 if broker == "memory" else 10.0,
-                on_skip=lambda record: skipped.update([error_class(record)]),
+                tally=tally,
             )  # fmt: skip
             drive(crew, after, deadline, run_id)
         recovered = ScenarioResult.from_log("replay", after, duplicates=0, compilations={})
@@ -154,7 +157,8 @@ def flood_and_replay(
             events=events,
             dead_lettered_before=flooded.dead_lettered,
             replayed=replayed,
-            skipped=dict(skipped),
+            skipped=dict(tally.skip),
+            skipped_poison=dict(tally.poison),
             succeeded_after_replay=recovered.succeeded,
             dead_lettered_after_replay=recovered.dead_lettered,
             allocations=world.database["allocations"].count_documents({}),

@@ -29,17 +29,19 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from modelguard.config import POLICY_NAMES, VARIANT_NAMES, dlq_topic, retry_topic, run_names
-from modelguard.lab.outcomes import AttemptLog, ScenarioResult, VariantRun
-from modelguard.lab.scenarios.executor import Crew, Executor, Job, open_executor
+from modelguard.lab.outcomes import AttemptLog, DlqCountJson, ScenarioResult, VariantRun
+from modelguard.lab.scenarios.executor import Crew, Executor, Job, World, open_executor
 from modelguard.lab.scenarios.spec import Scenario, scenarios
 from modelguard.lab.seed import purchases, seed_academy
 from modelguard.lab.under_test import WorkerUnderTest, allocation_worker
 from modelguard.messaging.events import PurchaseCreated
 from modelguard.messaging.port import Broker
+from modelguard.messaging.replay import origin_of
 
 log = logging.getLogger(__name__)
 
 PUMP_S = 0.2
+DRAIN_CHECK_S = 0.5  # on Kafka each lag check opens a client: not every pump
 # Joining a group takes the memory broker microseconds and Kafka seconds: look often.
 MEMBERS_PUMP_S = 0.01
 
@@ -86,15 +88,18 @@ def run_scenario(
     executor: Executor | None = None,
     policy: str = "seed",
     timeout_s: float = 120.0,
+    before_close: Callable[[World, str], object] = lambda world, topic: None,
 ) -> ScenarioResult:
     """One scenario for `variant` (or any worker under test), on `broker` or through an
-    `executor` already open."""
+    `executor` already open. `before_close` gets the run's world and topic once the
+    workers have stopped, while the broker (the embedded one lives only as long as the
+    world) and the database are still there: to read the DLQ the scenario left."""
     check_names(variant if isinstance(variant, str) else None, policy)
     under_test = allocation_worker(variant) if isinstance(variant, str) else variant
     if executor is None:
         with open_executor(broker) as own:
             return run_scenario(scenario, variant, executor=own, policy=policy,
-                                timeout_s=timeout_s)  # fmt: skip
+                                timeout_s=timeout_s, before_close=before_close)  # fmt: skip
     started = time.monotonic()
     deadline = started + timeout_s
     run_id = f"{scenario.name}-{uuid.uuid4().hex[:8]}"
@@ -114,8 +119,11 @@ def run_scenario(
             wait_for_members(world.bus, group, scenario.consumers, crew, deadline)
             publish_events(world.bus, topic, events)
             crew.published()
-            drive(crew, attempts, deadline, run_id)
+            if drive(crew, attempts, deadline, run_id):
+                drain(crew, world.bus, group, [topic, retry_topic(topic)], deadline, run_id)
         duplicates = under_test.duplicates(world.database)
+        dead_letters = list(world.bus.scan(dlq_topic(topic)))
+        before_close(world, topic)
     return ScenarioResult.from_log(
         scenario.name,
         attempts,
@@ -125,6 +133,9 @@ def run_scenario(
         processes=crew.processes,
         metrics=crew.metrics(),
         duration_s=round(time.monotonic() - started, 3),
+        topic=topic,
+        dlq=DlqCountJson(records=len(dead_letters),
+                         events=len({origin_of(r) for r in dead_letters})),  # fmt: skip
     )
 
 
@@ -140,6 +151,21 @@ def drive(crew: Crew, attempts: AttemptLog, deadline: float, run_id: str = "") -
                     len(attempts.event_ids))  # fmt: skip
         return False
     return True
+
+
+def drain(
+    crew: Crew, bus: Broker, group: str, topics: list[str], deadline: float, run_id: str = ""
+) -> bool:
+    """Let the crew work until `group` has committed every record of `topics`; False if
+    `deadline` came first. Every event can have settled while records are left: after a
+    crash, the redelivered rest of a batch (and the retries it already sent) run again.
+    A run that stops there leaves its group with a lag that Kafka's own tools report."""
+    while time.monotonic() < deadline:
+        if bus.lag(group, *topics) == 0:
+            return True
+        crew.pump(DRAIN_CHECK_S)
+    log.warning("%s: group %s still has records to read", run_id, group)
+    return False
 
 
 def wait_for_members(bus: Broker, group: str, members: int, crew: Crew, deadline: float) -> bool:

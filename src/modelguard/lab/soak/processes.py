@@ -43,7 +43,7 @@ from modelguard.lab.soak.shapes import ProcessSoak
 from modelguard.lab.worker_processes import WorkerProcesses
 from modelguard.messaging.outcome import Outcome
 from modelguard.messaging.port import Broker, BrokerError
-from modelguard.messaging.replay import replay_dead_letters
+from modelguard.messaging.replay import ReplayPlan, origin_of, replay_dead_letters, summary_of
 from modelguard.ops.worker_report import process_name
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def run_process_soak(
             return _soak(run, records, seed, parts, services, min_dead_letters, max_outage_s,
                          started)  # fmt: skip
         finally:
-            # Before the run drops its database, which needs the database there.
+            # Before the run leaves: a drill that stopped the database brings it back.
             services.ensure_up()
 
 
@@ -139,7 +139,8 @@ def _soak(
         timings["stream"] = round(time.monotonic() - mark, 1)
 
         mark = time.monotonic()
-        replay, replayed = _replay(run, inbox, settled, lag, keep_running, parts.replay)
+        skips = ReplayPlan(topic, group=run.replayer)
+        replay, replayed = _replay(run, inbox, settled, lag, keep_running, parts.replay, skips)
         timings["replay"] = round(time.monotonic() - mark, 1)
         processes = len(workers.started)
     dead_letters = list(bus.scan(dlq_topic(topic)))
@@ -153,6 +154,12 @@ def _soak(
         parts=parts.to_json(),
         **result,
         replayed=replayed,
+        replay_skipped=summary_of(skips),
+        run_id=run.run_id,
+        topic=topic,
+        database=run.database_name,
+        groups=[run.group, run.replayer] if parts.replay else [run.group],
+        dlq_events=len({origin_of(r) for r in dead_letters}),
         kills=drill.kills,
         broker_restarts=drill.broker_restarts,
         database_outage_s=drill.database_outage_s,
@@ -173,6 +180,7 @@ def _replay(
     lag: _Lag,
     keep_running: Callable[[], None],
     replay: bool,
+    tally: ReplayPlan,
 ) -> tuple[AttemptLog, int]:
     """The good events dead-lettered so far, replayed from the DLQ when `replay` is on
     and followed until they settle again; their log, and how many records went back."""
@@ -185,11 +193,12 @@ def _replay(
     if not replay:
         return replayed_log, 0
     inbox.logs.append(replayed_log)
-    # Only the dead letters there are now: the worker dead-letters the replayed bad
-    # records again, and those must not come round forever.
+    # The replay leaves out the poison records (bad payloads: a replay could only fail
+    # them again, and each would come round on every later replay) and reads the DLQ to
+    # its end, so its group ends with nothing left to read.
     there = sum(1 for _ in run.bus.scan(dlq_topic(run.topic)))
     replayed = replay_dead_letters(
-        run.bus, run.topic, group=f"replayer.{run.run_id}", idle_timeout_s=5.0, limit=there
+        run.bus, run.topic, group=run.replayer, idle_timeout_s=5.0, read=there, tally=tally
     )
     run.until(
         lambda: replayed_log.all_settled() and lag.drained(),

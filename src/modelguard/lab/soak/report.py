@@ -64,6 +64,13 @@ def soak_table(result: SoakReport) -> str:
         lines.append(f"  {name:20} {sum(row):8} {row[0]:10} {row[1]:8} {row[2]:6}")
     reasons = ", ".join(f"{k} x{v}" for k, v in result["dead_letter_reasons"].items()) or "-"
     lines += ["", f"  dead-letter reasons: {reasons}"]
+    if "topic" in figures:  # the drill on Kafka, which leaves its topics and database
+        lines += [
+            f"  dlq: {figures['dead_letters']} record(s) for {figures['dlq_events']} event(s) "
+            f"in {figures['topic']}.dlq; the replay left out {figures['replay_skipped']}",
+            f"  left for the DLQ tools: topic {figures['topic']}, database "
+            f"{figures['database']}, groups {', '.join(map(str, figures['groups']))}",  # type: ignore[call-overload]
+        ]
     if figures.get("crash_errors"):  # the embedded drill's only
         lines.append(f"  crashes: {figures['crash_errors']}")
     failed = failures(result)

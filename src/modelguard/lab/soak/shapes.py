@@ -99,6 +99,12 @@ class ProcessSoak(SoakFigures, Tally):
     """`run_process_soak`: the soak with worker processes on Kafka."""
 
     dead_lettered_in_outage: int
+    run_id: str  # names its topics, its groups and its database, which the run leaves
+    topic: str
+    database: str
+    groups: list[str]  # every consumer group the run used: the workers', the replayer's
+    dlq_events: int  # distinct events in the DLQ (origins); dead_letters counts records
+    replay_skipped: dict[str, dict[str, int]]  # records the replay left out, by reason
     plan: list[tuple[int, str]]  # (events settled, action) steps of the drill
     timings_s: dict[str, float]
 

@@ -210,6 +210,22 @@ class KafkaBroker(Broker):
             finally:
                 reader.close(autocommit=False)
 
+    def _committed_offsets(self, group: str, topic: str) -> dict[int, int]:
+        # As in _lag: a consumer that never subscribes reads offsets without joining.
+        with _translated(f"read the offsets of group {group!r}"):
+            reader = kafka.KafkaConsumer(
+                **self._settings(), group_id=group, enable_auto_commit=False
+            )
+            try:
+                offsets = {}
+                for p in sorted(reader.partitions_for_topic(topic) or ()):
+                    committed = reader.committed(TopicPartition(topic, p))
+                    if committed is not None:
+                        offsets[p] = committed
+                return offsets
+            finally:
+                reader.close(autocommit=False)
+
     def _release(self) -> None:
         with self._admin_lock:
             admin, self._admin = self._admin, None

@@ -149,6 +149,11 @@ class MemoryBroker(Broker):
                 for p, log in enumerate(self._topics.get(topic, ()))
             )
 
+    def _committed_offsets(self, group: str, topic: str) -> dict[int, int]:
+        with self._cond:
+            committed = self._group(group).committed
+            return {p: o for (name, p), o in sorted(committed.items()) if name == topic}
+
     def _consumer(self, group: str, topics: tuple[str, ...], client_id: str | None) -> Consumer:
         member_id = f"{client_id or 'consumer'}-{next(self._member_numbers):06d}"
         consumer = MemoryConsumer(self, group, topics, client_id, member_id)
