@@ -159,6 +159,8 @@ class RegistryWorld:
             return field_set(spec["pojo"])
         if "of" in spec:
             return self._by_id[spec["of"]].schema  # type: ignore[attr-defined]
+        if "value" in spec:
+            return spec["value"]
         return spec.get("string")
 
     def _run(self, request: dict[str, Any]) -> Any:
@@ -167,6 +169,8 @@ class RegistryWorld:
         if op == "reset":
             if set(request["kinds"]) != {"mongoose"}:
                 raise ValueError("a registry stands for a Mongoose object, not a connection")
+            if request.get("options"):
+                raise ValueError("a registry takes no Mongoose options")
             self.close()
             self.registries = [ModelRegistry() for _ in request["kinds"]]
             self.schemas, self._ids, self._by_id = {}, {}, []

@@ -9,7 +9,10 @@ runs each step on real Mongoose (tests/oracle/mongoose/oracle.js, over the versi
 pinned beside it) and on `ModelRegistry`, comparing what came back, the error's
 class and message, and every registry's names and models after the step.
 Differences are forgiven only where docs/registry.md lists them (see
-`oracle.mongoose_oracle.compare`); each row there has a test below that expects it.
+`oracle.mongoose_oracle.compare`); each row there has a test below that expects it,
+and `test_every_documented_difference_has_its_test` checks that the test exists.
+`LONG_LIST` compares Mongoose's pluraliser with `default_collection` on many more
+names than the state machine draws.
 
 Without Node.js or the installed Mongoose (`bash scripts/mongoose.sh install`) the
 tests skip and say why; under MODELGUARD_REQUIRE_SERVICES=1 (CI) they fail instead.
@@ -54,14 +57,110 @@ STEPS = int(os.environ.get("MODELGUARD_ORACLE_STEPS", "20"))
 # Names that JavaScript finds on Object.prototype (constructor, toString, ...) are
 # left out: they are a documented difference with a test of their own.
 NAMES = [
-    "User", "Person", "Child", "Quiz", "Bus", "Wife", "Sheep", "Mouse", "Louse", "Analysis",
-    "Status", "Index", "Matrix", "Vertex", "Ox", "Goose", "Human", "Woman", "Octopus",
-    "Potato", "Medium", "Alias", "Knife", "Life", "Half", "Leaf", "Box", "Church", "Wish",
-    "Class", "Day", "Fly", "Hive", "Axis", "Testis", "Virus", "News", "Media", "Fish",
-    "Deer", "Course", "DoubtReply", "user1", "Order2", "Item_", "Line-item", "a.b",
-    "system.profile", "System.indexes", "My Model", "Café", "Σοφία", "Straße", "0", "7",
-    "42", "007", "4294967295", "Matrixes", "", "Man", "Foxes",
+    "User",
+    "Person",
+    "Child",
+    "Quiz",
+    "Bus",
+    "Wife",
+    "Sheep",
+    "Mouse",
+    "Louse",
+    "Analysis",
+    "Status",
+    "Index",
+    "Matrix",
+    "Vertex",
+    "Ox",
+    "Goose",
+    "Human",
+    "Woman",
+    "Octopus",
+    "Potato",
+    "Medium",
+    "Alias",
+    "Knife",
+    "Life",
+    "Half",
+    "Leaf",
+    "Box",
+    "Church",
+    "Wish",
+    "Class",
+    "Day",
+    "Fly",
+    "Hive",
+    "Axis",
+    "Testis",
+    "Virus",
+    "News",
+    "Media",
+    "Fish",
+    "Deer",
+    "Course",
+    "DoubtReply",
+    "user1",
+    "Order2",
+    "Item_",
+    "Line-item",
+    "a.b",
+    "system.profile",
+    "System.indexes",
+    "My Model",
+    "Café",
+    "Σοφία",
+    "Straße",
+    "0",
+    "7",
+    "42",
+    "007",
+    "4294967295",
+    "Matrixes",
+    "",
+    "Man",
+    "Foxes",
+    "Address",
+    "Category",
+    "Key",
+    "Wolf",
+    "Chief",
+    "Chairman",
+    "German",
+    "Datum",
+    "Hero",
+    "URL",
+    "userProfile",
+    "HTTPRequest",
+    "v2.Users",
+    "İstanbul",
+    "ﬁle",
 ]
+# A longer list for the pluraliser alone (test_collection_names_for_a_long_list_are_mongooses):
+# each rule's words and near misses, irregular nouns, acronyms, camelCase, punctuation,
+# digits, non-ASCII letters whose lower case JavaScript and Python must agree on.
+LONG_LIST = (
+    "man woman human humans humanity manly German Roman shaman talisman Batman snowman Ottoman "
+    "person people Person Child children Ox ox2 oxen Box Fox Axis Testis Analysis Basis Crisis "
+    "Thesis Diagnosis Virus Octopus Campus Bonus Census Cactus Focus Fungus Radius Syllabus "
+    "Alumnus Bus bus Status statuses Alias Gas Class Glass Kiss Boss Address Business Process "
+    "Access Index "
+    "indices Vertex vertices Matrix matrices Appendix Codex Apex Cortex Suffix Fix Fax Tax Ax "
+    "Church Match Batch Watch Switch Branch Wish Dish Brush Hash Stomach Epoch Monarch Day Key "
+    "Boy Toy Guy Survey Journey Essay Array Play Money Honey Turkey Valley Fly City Party Query "
+    "Entry Category Story Reply DoubtReply Quy Soliloquy Colloquy Buy Spy Wife Knife Life Midwife "
+    "Housewife Half Leaf Wolf Shelf Calf Loaf Thief Roof Chief Belief Proof Cliff Staff Giraffe "
+    "Safe Cafe Scarf Dwarf Hoof Elf Self Mouse Louse House Spouse Blouse Grouse Goose goose Geese "
+    "Mongoose Moose Sheep Deer Fish Species Series News Media Medium Datum Curriculum Stadium "
+    "Museum Album Forum Premium Vacuum Atrium Potato Tomato Buffalo Hero Echo Photo Piano Video "
+    "Zoo Quiz quizzes Whiz Fez Topaz Waltz Hive Archive Drive Five Tooth Foot Criterion Advice "
+    "Energy Excretion Digestion Cooperation Health Justice Labour Machinery Equipment Information "
+    "Pollution Sewage Paper Rain Rice Expertise Users users User1 User12 user_1 Order2 Item_ item- "
+    "a.b a.B system.profile system.indexes System.profile system.users Line-item userProfile "
+    "UserProfile userID UserID URL URLs API APIs ID IDs UUID HTTPRequest XMLHttpRequest JSONData "
+    "OAuthToken iPhone eBay Café Σοφία ΣΟΦΙΑΣ ΑΣ ΑΣΑ Straße STRASSE ẞ Ärger Ñandu İstanbul ǅemal "
+    "ﬁle ﬀ ŉ ΐ ſ fiſh K Ωmega µ ᾼ 日本 ユーザー Пользователь 😀 emoji😀s 2users a1b v2.Users "
+    "Users.v2 -1 1.5 1e3 NaN null undefined true $ $user _user __user prototype length name"
+).split() + ["My Model", "Line item", "ends ", " leading", "tab\tname", "new\nline", "a" * 300]
 FIELD_SETS = [["name"], ["name", "email"], ["title"], []]
 COLLECTIONS = [None, "", "people", "custom", "Mixed_Case", "users"]
 PATTERNS = [".+", "^U", "er$", "^(User|Person)$", "e", "^$", "[0-9]", "[A-Z]", "^s", "x$"]
@@ -267,6 +366,19 @@ def test_registry_behaves_as_mongoose(oracle, record_property):
     assert counts["sequences"] >= EXAMPLES
 
 
+def test_collection_names_for_a_long_list_are_mongooses(oracle):
+    """Mongoose's pluraliser and `default_collection` agree on every name of LONG_LIST."""
+    oracle.ask({"op": "reset", "kinds": ["mongoose"]})
+    differ = {}
+    for name in LONG_LIST:
+        request = {"op": "model", "name": name, "schema": {"pojo": []}, "overwrite": True}
+        answer = oracle.ask(request)
+        assert answer["error"] is None, (name, answer["error"])
+        if default_collection(name) != answer["value"]["collection"]:
+            differ[name] = (answer["value"]["collection"], default_collection(name))
+    assert differ == {}
+
+
 def test_collection_names_are_mongooses(oracle):
     """Mongoose's pluraliser and `default_collection` agree on any name, compiled for real."""
     oracle.ask({"op": "reset", "kinds": ["mongoose"]})
@@ -464,3 +576,148 @@ def test_the_install_script_says_when_mongoose_is_not_installed(tmp_path):
     )
     assert done.returncode == 1
     assert "not installed: run scripts/mongoose.sh install" in done.stderr
+
+
+def test_a_name_that_is_not_a_string_is_refused(both):
+    """Mongoose turns any name into a string key; the registry takes `str` names only."""
+    mongoose, registry = both({"op": "model", "name": 5, "schema": {"pojo": []}, "collection": "c"})
+    assert mongoose["error"] is None and mongoose["state"][0]["names"] == ["5"]
+    assert registry["error"] == {
+        "class": "TypeError",
+        "message": "Model name must be a string, got int 5",
+    }
+    mongoose, registry = both({"op": "model", "name": 5})
+    assert mongoose["error"] is None and mongoose["value"]["other"] == "function"
+    assert registry["error"]["class"] == "TypeError"
+    # Without a collection Mongoose needs one from the name, and raises TypeError too.
+    mongoose, registry = both({"op": "model", "name": None, "schema": {"pojo": []}})
+    assert mongoose["error"] == {
+        "class": "TypeError",
+        "message": "Collection name must be a string",
+    }
+    assert registry["error"]["class"] == "TypeError"
+    with pytest.raises(TypeError, match="^Collection name must be a string$"):
+        default_collection(None)  # type: ignore[arg-type]
+
+
+def test_model_with_no_arguments_is_pythons_type_error(both):
+    mongoose, _ = both({"op": "model"})  # model(undefined): what model() is to Mongoose
+    assert mongoose["error"]["class"] == "MissingSchemaError"
+    assert 'model "undefined"' in mongoose["error"]["message"]
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'name'"):
+        ModelRegistry().model()  # type: ignore[call-arg]
+
+
+def test_delete_model_of_neither_a_name_nor_a_pattern_is_a_type_error(both):
+    for argument in (5, None, True):
+        request = {"op": "delete_model", "name": argument}
+        mongoose, registry = both(request)
+        assert mongoose["error"]["class"] == "Error"
+        assert registry["error"]["class"] == "TypeError"
+        worded = (
+            mongoose["error"]["message"]
+            .replace("`deleteModel()`", "`delete_model()`")
+            .replace("or regexp", "or a compiled re.Pattern")
+        )
+        # The same words but for the call's name, and Python's spelling of the value.
+        python_value = {"null": "None", "true": "True"}
+        for js, py in python_value.items():
+            worded = worded.replace(f'"{js}"', f'"{py}"')
+        assert registry["error"]["message"] == worded
+
+
+def test_a_second_parameter_neither_schema_nor_mapping_is_a_type_error(both):
+    mongoose, registry = both({"op": "model", "name": "User", "schema": {"value": 5}})
+    assert mongoose["error"] == {
+        "class": "MongooseError",
+        "message": "The 2nd parameter to `mongoose.model()` should be a schema or a POJO",
+    }
+    assert registry["error"] == {
+        "class": "TypeError",
+        "message": "The 2nd parameter to `modelguard.model()` should be a schema or a mapping "
+        "of fields, got int",
+    }
+    # `false` or `0` get past Mongoose's check and fail inside it.
+    mongoose, registry = both({"op": "model", "name": "User", "schema": {"value": False}})
+    assert mongoose["error"]["class"] == "TypeError"
+    assert "Cannot use 'in' operator" in mongoose["error"]["message"]
+    assert registry["error"]["message"].startswith("The 2nd parameter to `modelguard.model()`")
+
+
+def test_a_collection_that_is_not_a_string_is_refused(both):
+    mongoose, registry = both(
+        {"op": "model", "name": "User", "schema": {"pojo": []}, "collection": 5}
+    )
+    assert mongoose["value"]["collection"] == 5  # Mongoose keeps the number as the name
+    assert registry["error"] == {
+        "class": "TypeError",
+        "message": "collection must be a string, got int 5",
+    }
+
+
+def test_a_nul_character_in_a_name_is_pythons_constraint(both):
+    mongoose, registry = both({"op": "model", "name": "a\0b", "schema": {"pojo": []}})
+    assert mongoose["error"] is None and mongoose["value"]["collection"] == "a\0bs"
+    assert registry["error"]["class"] == "ValueError"
+    assert "NUL character" in registry["error"]["message"]
+    assert registry["state"][0]["names"] == []
+
+
+def test_models_dot_name_is_a_mapping_lookup(both):
+    """`mongoose.models.User` is written `models.get("User")`; the attribute says so."""
+    mongoose, _ = both({"op": "model", "name": "User", "schema": {"pojo": []}})
+    assert both({"op": "get", "name": "User"})[0]["value"] == mongoose["value"]
+    registry = ModelRegistry()
+    try:
+        User = registry.model("User", Schema({}))
+        assert registry.models.get("User") is User
+        with pytest.raises(AttributeError, match=r"models.get\('User'\)"):
+            registry.models.User  # noqa: B018
+    finally:
+        registry.reset()
+
+
+def test_setting_overwrite_models_to_none_returns_to_the_default(both):
+    """Mongoose's set('overwriteModels', null) is a setting (per-call options no longer
+    count); the registry's None is 'never set', so the per-call option counts again."""
+    both({"op": "model", "name": "User", "schema": {"pojo": ["name"]}})
+    both({"op": "set", "value": None})
+    request = {"op": "model", "name": "User", "schema": {"pojo": ["name"]}, "overwrite": True}
+    mongoose, registry = both(request)
+    assert mongoose["error"]["class"] == "OverwriteModelError"
+    assert registry["error"] is None and registry["value"]["name"] == "User"
+
+
+def test_there_is_no_switch_for_pluralisation(oracle):
+    """`new Mongoose({pluralization: false})` keeps the name as written; the registry has no
+    such option (name the collection instead)."""
+    answer = oracle.ask({"op": "reset", "kinds": ["mongoose"], "options": {"pluralization": False}})
+    assert answer["error"] is None
+    answer = oracle.ask({"op": "model", "name": "Person", "schema": {"pojo": []}})
+    assert answer["value"]["collection"] == "Person"
+    with pytest.raises(TypeError, match="pluralization"):
+        ModelRegistry(pluralization=False)  # type: ignore[call-arg]
+
+
+def test_compiling_proto_hides_the_model_in_mongoose(both):
+    """A model named `__proto__` replaces the prototype of Mongoose's `models` object: it is
+    missing from modelNames(), and names like `name` then fail to compile."""
+    mongoose, registry = both({"op": "model", "name": "__proto__", "schema": {"pojo": []}})
+    assert mongoose["state"][0]["names"] == [] and registry["state"][0]["names"] == ["__proto__"]
+    mongoose, registry = both({"op": "model", "name": "name", "schema": {"pojo": []}})
+    assert mongoose["error"]["class"] == "TypeError"
+    assert registry["error"] is None and registry["value"]["collection"] == "names"
+
+
+def test_every_documented_difference_has_its_test():
+    """Each row of docs/registry.md's table names a test of this file that exists."""
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "registry.md"
+    rows = [line for line in doc.read_text(encoding="utf-8").splitlines() if line.startswith("| ")][
+        1:
+    ]  # the header
+    named = [re.fullmatch(r"`(test_\w+)`", row.rstrip(" |").rsplit("| ", 1)[1]) for row in rows]
+    assert all(named), [row for row, name in zip(rows, named, strict=True) if not name]
+    missing = [m[1] for m in named if m and not callable(globals().get(m[1]))]
+    assert rows and missing == []

@@ -4,9 +4,9 @@ Mongoose names a model's collection with its own small pluraliser (its
 `lib/helpers/pluralize.js`): a word on a list of uncountable nouns stays as it is,
 otherwise the first rule of an ordered list whose pattern matches the lower-cased
 name rewrites it. So `Person` is stored in `people`, `Quiz` in `quizzes`, `Sheep`
-in `sheep`, and a name ending in anything but a letter (`User1`, `Item_`) is left
-as it is. Two names, `system.profile` and `system.indexes`, are MongoDB's own and
-are never changed.
+in `sheep`, and a name ending in anything but an ASCII letter `a` to `z` (`User1`,
+`Item_`, `Café`, `Σοφία`) is only lower-cased. Two names, `system.profile` and
+`system.indexes`, are MongoDB's own and are never changed.
 
 The rules and words below are that data, restated as Python regular expressions;
 `tests/unit/test_mongoose_oracle.py` compares the result with real Mongoose on
@@ -81,9 +81,11 @@ def pluralize(word: str) -> str:
 
 def default_collection(name: str) -> str:
     """The collection Mongoose stores model `name` in when neither the call nor the
-    schema names one."""
+    schema names one; Mongoose's TypeError, in its words, for a non-string or empty name."""
     if name in _SYSTEM:
         return name
+    if not isinstance(name, str):
+        raise TypeError("Collection name must be a string")
     if not name:
         raise TypeError("Collection name cannot be empty")
     return pluralize(name)

@@ -1,4 +1,6 @@
-"""The registry's errors, named and worded as Mongoose words them.
+"""The registry's errors, named and worded as Mongoose words them (but for
+`MissingSchemaError`'s hint, which names the Python call, and `SchemaConflictError`,
+which is the registry's own).
 
 `OverwriteModelError` keeps Mongoose's exact message as its `str()`, so a DLQ
 header or a log line reads the same as the incident's. Where the registry knows

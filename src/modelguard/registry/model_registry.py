@@ -6,7 +6,8 @@ compilation means. It follows the top-level Mongoose object (`mongoose.model`,
 `new Mongoose()`; real Mongoose 8 is the oracle (tests/unit/test_mongoose_oracle.py),
 and docs/registry.md lists every difference that remains, with its reason.
 
-- `model(name)` returns the compiled model or raises `MissingSchemaError`.
+- `model(name)` returns the compiled model or raises `MissingSchemaError`. A
+  name is a `str`; anything else is a TypeError (Mongoose turns it into a string).
 - `model(name, schema)` compiles a mongoengine `Document` subclass. The same
   schema object again returns the cached class; another schema object raises
   `OverwriteModelError` (Mongoose compares identity, not content), unless
@@ -57,7 +58,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from types import FrameType
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from mongoengine import Document
 from mongoengine.base.common import _document_registry
@@ -131,6 +132,16 @@ class ModelsView(Mapping[str, type[Document]]):
                 return default[0]
             raise KeyError(name)
 
+    def __getattr__(self, name: str) -> NoReturn:
+        # Only reached when normal lookup fails: `models.User`, Mongoose's spelling.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise AttributeError(
+            f"registry.models has no attribute {name!r}: it is a mapping, so "
+            f"mongoose.models.{name} is written models.get({name!r}) (None when there is "
+            f"no such model) or models[{name!r}]"
+        )
+
     def __repr__(self) -> str:
         return f"<models {list(self._registry._models)}>"
 
@@ -164,6 +175,12 @@ class ModelRegistry:
         `collection` names the model's collection (Mongoose's third argument).
         `overwrite` counts only while the registry-wide `overwrite_models` is None.
         """
+        _check_name(name)
+        if collection is not None and not isinstance(collection, str):
+            # Mongoose takes any value there; a collection name is a string in MongoDB.
+            raise TypeError(
+                f"collection must be a string, got {type(collection).__name__} {collection!r}"
+            )
         if schema is _UNSET:
             if collection is None and overwrite is None:
                 try:
@@ -175,9 +192,10 @@ class ModelRegistry:
             # Mongoose turns a plain object into a new Schema, so it never matches.
             schema = Schema(schema)
         elif schema is not None and not isinstance(schema, Schema):
+            # Mongoose's words, with the Python call and a mapping for its POJO.
             raise TypeError(
-                "The 2nd parameter to `model()` should be a Schema or a mapping of fields, "
-                f"got {type(schema).__name__}"
+                "The 2nd parameter to `modelguard.model()` should be a schema or a mapping "
+                f"of fields, got {type(schema).__name__}"
             )
         if self.overwrite_models is not None:
             overwrite = self.overwrite_models
@@ -201,6 +219,7 @@ class ModelRegistry:
 
         `overwrite_models` does not apply: define() never replaces a model.
         """
+        _check_name(name)
         site = _caller_site()
         with self._lock:
             existing = self._models.get(name)
@@ -234,9 +253,10 @@ class ModelRegistry:
                     raise MissingSchemaError(name)
                 self._delete(name)
             else:
+                # Mongoose's words (`deleteModel()`, "string or regexp") in Python's.
                 raise TypeError(
                     "First parameter to `delete_model()` must be a string or a compiled "
-                    f"re.Pattern, got {type(name).__name__} {name!r}"
+                    f're.Pattern, got "{name}"'
                 )
         return self
 
@@ -279,9 +299,20 @@ class ModelRegistry:
         return f"<ModelRegistry {sorted(self._models)}>"
 
 
+def _check_name(name: object) -> None:
+    """A model name is a `str`: Mongoose turns any value into a string key, Python does not."""
+    if not isinstance(name, str):
+        raise TypeError(f"Model name must be a string, got {type(name).__name__} {name!r}")
+
+
 def _document_class(
     name: str, schema: Schema, site: CompileSite, collection: str | None
 ) -> type[Document]:
+    if "\0" in name:
+        raise ValueError(
+            f"model name {name!r} holds a NUL character, which a Python class name cannot "
+            "(type() refuses it). This is Python's constraint; Mongoose accepts the name."
+        )
     if RESERVED_FIELD in schema.fields:
         raise ValueError(
             f"`{RESERVED_FIELD}` may not be used as a schema pathname here (model {name!r}): "

@@ -6,12 +6,14 @@
 // Usage: node oracle.js MONGOOSE_INSTALL_DIR   (the folder scripts/mongoose.sh prints)
 //
 // Operations (each may name `reg`, an index into the registries made by `reset`):
-//   {op: "reset", kinds: ["mongoose" | "connection", ...]}  fresh `new Mongoose()`s, or a
-//       connection of a fresh one (createConnection(), never opened); forgets schemas and ids
+//   {op: "reset", kinds: ["mongoose" | "connection", ...], options?}  fresh
+//       `new Mongoose(options)`s, or a connection of a fresh one (createConnection(), never
+//       opened); forgets schemas and ids
 //   {op: "schema", id, fields: [path...], collection}   new Schema({path: String}, {collection})
 //   {op: "model", reg, name, schema?, collection?, overwrite?}   model(...); with only `name`
 //       it is the one-argument lookup. schema is {ref: id} | {pojo: [path...]} | {of: modelId}
-//       (that model's .schema) | {string: text} | {undefined: true}
+//       (that model's .schema) | {string: text} | {value: any JSON value} | {undefined: true}
+//       `name` (and `collection`) may be any JSON value: they are passed as they are
 //   {op: "get", reg, name}          models[name]
 //   {op: "guard", reg, name, schema}   models[name] || model(name, schema)
 //   {op: "del", reg, name}          delete models[name]
@@ -85,6 +87,9 @@ function schemaArg(spec) {
   if (spec.string !== undefined) {
     return spec.string;
   }
+  if (spec.value !== undefined) {
+    return spec.value;
+  }
   return undefined;
 }
 
@@ -102,7 +107,7 @@ function run(request) {
       return mongoose.version;
     case 'reset': {
       registries = request.kinds.map((kind) => {
-        const instance = new mongoose.Mongoose();
+        const instance = new mongoose.Mongoose(request.options);
         return { kind, api: kind === 'connection' ? instance.createConnection() : instance };
       });
       schemas = new Map();
