@@ -97,13 +97,21 @@ TREES = (
     ),  # fmt: skip
     # Flask-MongoEngine's documented way: a module-level `db = MongoEngine()`, then `db.Document`
     Tree(
-        "flask-mongoengine", "1.0.0", True, "flask_mongoengine.sessions",
-        "from flask_mongoengine import MongoEngine\n\ndb = MongoEngine()", "db.Document",
+        "flask-mongoengine",
+        "1.0.0",
+        True,
+        "flask_mongoengine.sessions",
+        "from flask_mongoengine import MongoEngine\n\ndb = MongoEngine()",
+        "db.Document",
     ),  # fmt: skip
     # its own base, and tests that define documents in their functions
     Tree(
-        "mongoengine-goodjson", "1.1.8", True, "mongoengine_goodjson.document",
-        "import mongoengine_goodjson as gj", "gj.Document",
+        "mongoengine-goodjson",
+        "1.1.8",
+        True,
+        "mongoengine_goodjson.document",
+        "import mongoengine_goodjson as gj",
+        "gj.Document",
     ),  # fmt: skip
     Tree(
         "mixer", "7.2.2", True, "mixer.backend.mongoengine", "from mongoengine import Document"
