@@ -609,6 +609,11 @@ def test_a_base_through_module_level_aliases_is_a_document(tmp_path):
             "app/handlers.py": "from app import bases\nfrom app.bases import Again\n\n\n"
             "def handle(event):\n    class A(Again):\n        pass\n\n"
             "    class B(bases.Base):\n        pass\n",
+            # two packages re-exporting the alias, one under another name
+            "app/outer/__init__.py": "from app.bases import Again\n",
+            "app/deep/__init__.py": "from app.outer import Again as Deep\n",
+            "app/deep/jobs.py": "from app.deep import Deep\n\n\n"
+            "def handle(event):\n    class E(Deep):\n        pass\n",
             "app/local.py": "from app.base import Local\n\nMine = Local\n\n\n"
             "def handle(event):\n    class C(Mine):\n        pass\n",
             # a name bound twice at module level could be either value: not followed
@@ -622,6 +627,7 @@ def test_a_base_through_module_level_aliases_is_a_document(tmp_path):
     assert found == [
         ("handlers.py", "MG003", 6),
         ("handlers.py", "MG003", 9),
+        ("jobs.py", "MG003", 5),
         ("local.py", "MG003", 7),
     ]
 
