@@ -10,7 +10,8 @@ must report it: a true positive. Three checks:
 
 - **lint**: ``python -m modelguard lint`` with its default rules on each tree,
   library and test code (mongoengine's sdist with its tests, udata's wheel,
-  which ships its tests, django-mongoengine's sdist, and the lint's earlier
+  which ships its tests, django-mongoengine's sdist, the sdists of
+  flask-mongoengine, mongoengine-goodjson and mixer, and the lint's earlier
   trees), together with one file written beside it: a handler that reloads a
   module of the project and, for a mongoengine project, defines a document on
   the project's own base. Findings in the tree are false alarms; that file's
@@ -66,6 +67,7 @@ class Tree:
     sdist: bool  # an sdist carries tests a wheel leaves out
     reload: str  # a module of the project the true-positive handler reloads
     document: str = ""  # how the project's code imports its document base, if it has one
+    base: str = "Document"  # how a class statement then names that base
 
     @property
     def label(self) -> str:
@@ -92,6 +94,27 @@ TREES = (
     ),  # fmt: skip
     Tree(
         "graphene-mongo", "0.4.5", False, "graphene_mongo.types", "from mongoengine import Document"
+    ),  # fmt: skip
+    # Flask-MongoEngine's documented way: a module-level `db = MongoEngine()`, then `db.Document`
+    Tree(
+        "flask-mongoengine",
+        "1.0.0",
+        True,
+        "flask_mongoengine.sessions",
+        "from flask_mongoengine import MongoEngine\n\ndb = MongoEngine()",
+        "db.Document",
+    ),  # fmt: skip
+    # its own base, and tests that define documents in their functions
+    Tree(
+        "mongoengine-goodjson",
+        "1.1.8",
+        True,
+        "mongoengine_goodjson.document",
+        "import mongoengine_goodjson as gj",
+        "gj.Document",
+    ),  # fmt: skip
+    Tree(
+        "mixer", "7.2.2", True, "mixer.backend.mongoengine", "from mongoengine import Document"
     ),  # fmt: skip
     *(
         Tree(name, version, False, name.lower().replace("-", "_"))
@@ -138,7 +161,9 @@ def _sdist(tree: Tree, cache: Path) -> Path:
     if done.returncode != 0:
         raise RuntimeError(f"pip download {tree.name}=={tree.version}: {done.stderr}")
     stem = f"{tree.name}-{tree.version}".lower().replace("_", "-")
-    archive = next(p for p in downloads.glob("*.tar.gz") if p.name.lower().startswith(stem))
+    archive = next(
+        p for p in downloads.glob("*.tar.gz") if p.name.lower().replace("_", "-").startswith(stem)
+    )
     shutil.rmtree(target, ignore_errors=True)
     with tarfile.open(archive) as unpacking:
         unpacking.extractall(target, filter="data")
@@ -158,11 +183,11 @@ def true_positive_file(tree: Tree, folder: Path) -> tuple[Path, set[tuple[str, i
     lines = ['"""The incident\'s bugs, beside a real tree, for the lint to find."""', "",
              "import importlib", "", f"import {tree.reload}"]  # fmt: skip
     if tree.document:
-        lines.append(tree.document)
+        lines += tree.document.splitlines()
     lines += ["", "", "def handle(event):", f"    importlib.reload({tree.reload})"]
     expected = {("MG002", len(lines))}
     if tree.document:
-        lines += ["", "    class Throwaway(Document):", "        pass"]
+        lines += ["", f"    class Throwaway({tree.base}):", "        pass"]
         expected.add(("MG003", len(lines) - 1))
     path = folder / "gate_true_positives.py"
     path.write_text("\n".join(lines) + "\n")

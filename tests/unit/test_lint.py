@@ -595,6 +595,75 @@ def test_a_base_re_exported_under_mongoengines_name_through_a_package_is_a_docum
     assert found == [("handlers.py", "MG003", 5), ("jobs.py", "MG003", 6)]
 
 
+def test_a_base_through_module_level_aliases_is_a_document(tmp_path):
+    write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/base.py": "import mongoengine\n\n\nclass ProjectDocument(mongoengine.Document):"
+            "\n    meta = {'abstract': True}\n\n\nLocal = ProjectDocument\n",
+            # an alias of a re-export, two files away from the class
+            "app/bases.py": "from app.base import ProjectDocument as PD\n\n"
+            "Base = PD\nAgain = Base\n",
+            # spells no name of a document class, only an alias of one
+            "app/handlers.py": "from app import bases\nfrom app.bases import Again\n\n\n"
+            "def handle(event):\n    class A(Again):\n        pass\n\n"
+            "    class B(bases.Base):\n        pass\n",
+            # two packages re-exporting the alias, one under another name
+            "app/outer/__init__.py": "from app.bases import Again\n",
+            "app/deep/__init__.py": "from app.outer import Again as Deep\n",
+            "app/deep/jobs.py": "from app.deep import Deep\n\n\n"
+            "def handle(event):\n    class E(Deep):\n        pass\n",
+            "app/local.py": "from app.base import Local\n\nMine = Local\n\n\n"
+            "def handle(event):\n    class C(Mine):\n        pass\n",
+            # a name bound twice at module level could be either value: not followed
+            "app/twice.py": "from app.base import Local\n\nMaybe = Local\nMaybe = dict\n\n\n"
+            "def handle(event):\n    class D(Maybe):\n        pass\n",
+        },
+    )
+    found = sorted(
+        (Path(f.path).name, f.code, f.line) for f in lint.check_paths([str(tmp_path / "app")])
+    )
+    assert found == [
+        ("handlers.py", "MG003", 6),
+        ("handlers.py", "MG003", 9),
+        ("jobs.py", "MG003", 5),
+        ("local.py", "MG003", 7),
+    ]
+
+
+def test_flask_mongoengines_db_document_is_a_document(tmp_path):
+    write(
+        tmp_path,
+        {
+            "site/__init__.py": "",
+            "site/extensions.py": "from flask_mongoengine import MongoEngine\n\n"
+            "db = MongoEngine()\n",
+            "site/views.py": "import flask_mongoengine\nfrom site.extensions import db\n\n"
+            "local = flask_mongoengine.MongoEngine()\n\n\n"
+            "def view(request):\n    class Page(db.Document):\n        pass\n\n"
+            "    class Note(local.EmbeddedDocument):\n        pass\n\n"
+            "    class Form(db.Form):\n        pass\n",
+        },
+    )
+    found = [(Path(f.path).name, f.line) for f in lint.check_paths([str(tmp_path / "site")])]
+    assert found == [("views.py", 8), ("views.py", 11)]
+
+
+def test_a_helper_module_of_a_test_package_starts_no_path(tmp_path):
+    helper = (
+        "from mongoengine import Document\n\n\ndef build(request):\n"
+        "    class Built(Document):\n        pass\n    return Built\n"
+    )
+    write(tmp_path, {"proj/tests/__init__.py": "", "proj/tests/factories.py": helper,
+                     "proj/app/__init__.py": "", "proj/app/factories.py": helper})  # fmt: skip
+    found = sorted(
+        (Path(f.path).parent.name, f.code)
+        for f in lint.check_paths([str(tmp_path / "proj")], select=lint.RULES)
+    )
+    assert found == [("app", "MG003"), ("tests", "MG008")]
+
+
 def test_a_base_made_by_a_metaclass_factory_counts_as_the_classes_passed_to_it(tmp_path):
     write(
         tmp_path,

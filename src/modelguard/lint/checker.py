@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelguard.lint.calls import Resolver, Site
-from modelguard.lint.documents import MONGOENGINE, ClassInfo, PendingClass
+from modelguard.lint.documents import MONGOENGINE, ClassInfo, PendingClass, module_bindings
 from modelguard.lint.findings import Finding
 from modelguard.lint.guards import guarded_calls
 from modelguard.lint.loads import KNOWN, Load, Scope, classify, scope_of, stored_at_startup
@@ -92,12 +92,15 @@ class Checker(ast.NodeVisitor):
         self.module, package = module_of(path)
         self.aliases = aliases(tree, package, _KNOWN)
         self.resolver = Resolver(tree, self.module, self.aliases)
+        # what a base class or another file's import may go through: imports, and
+        # module-level aliases (`Base = ProjectDocument`); only classes are judged by it
+        self.exports = {**self.aliases, **module_bindings(tree, self.module, self.aliases)}
         self.tree = tree
         self._registries: set[str] | None = None  # a walk of its own, made on first use
         self.documents = set(_DOCUMENT_BASES)  # grows with document classes seen in this file
         self.top_classes: list[ClassInfo] = []  # module-level classes, for `lint.documents`
         self.pending_classes: list[PendingClass] = []  # classes in functions: MG003 or MG008
-        self.test_file = is_test_file(path)
+        self.test_file = is_test_file(path, self.module)
         self.test_classes: list[bool] = []  # per enclosing class: is it a test class
         self.scopes: list[Scope] = []
         # enclosing classes, innermost last, with how many functions enclose each
@@ -245,7 +248,7 @@ class Checker(ast.NodeVisitor):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         bases = tuple(name for base in node.bases for name in self.base_names(base))
-        local = any(self.qualname(base) in self.documents for base in node.bases)
+        local = any(dotted(base, self.exports) in self.documents for base in node.bases)
         if local:
             self.documents.add(node.name)
         if self.scopes:  # a document or not, once every file's classes are known
@@ -269,8 +272,8 @@ class Checker(ast.NodeVisitor):
         ``django_meta(Meta, Flavor, me.Document)``) is a class built from its arguments."""
         if isinstance(base, ast.Call):
             return [n for arg in base.args for n in self.base_names(arg) if n]
-        name = self.qualname(base)
-        if name and "." not in name and name not in self.aliases:
+        name = dotted(base, self.exports)
+        if name and "." not in name and name not in self.exports:
             return [f"{self.module}.{name}"]
         return [name]
 

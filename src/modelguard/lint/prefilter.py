@@ -30,6 +30,7 @@ _RERUNS = (
     "run_path",
     "run_module",
     "Document",
+    "MongoEngine",  # Flask-MongoEngine's instance, whose `db.Document` is a document base
 )
 # import_module runs code again only after a deletion from sys.modules (else it is MG006).
 _IMPORTS = ("import_module", "__import__")

@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from modelguard.lint.checker import Checker, FunctionInfo, PendingLoad
-from modelguard.lint.documents import documents, is_document
+from modelguard.lint.documents import canonical, documents, is_document
 from modelguard.lint.findings import DEFAULT, EXCUSED_ALSO, Finding, Suppressed, suppressions
 from modelguard.lint.paths import reached
 from modelguard.lint.prefilter import called_names, calls_any, needs_rules
@@ -185,18 +185,27 @@ def _join(parsed: list[_Parsed]) -> list[_Parsed]:
 def _document_names(parsed: list[_Parsed]) -> tuple[frozenset[str], dict[str, dict[str, str]]]:
     """Every document class of the checked files (`modelguard.lint.documents`), and each
     walked module's imports, through which a base class is followed."""
-    exports = {each.checker.module: each.checker.aliases for each in parsed if each.checker}
+    exports = {each.checker.module: each.checker.exports for each in parsed if each.checker}
     classes = [c for each in parsed if each.checker for c in each.checker.top_classes]
     return documents(classes, exports), exports
 
 
 def _walk_document_users(parsed: list[_Parsed]) -> None:
     """Walk the files left aside that spell the name of a document class of the checked
-    files (a project's own base, say), since they may derive from it; until none is left."""
+    files (a project's own base, say), or of an alias of one, since they may derive from
+    it; until none is left."""
     spelled: set[str] = set()
     while True:
-        known, _ = _document_names(parsed)
-        names = {name.rsplit(".", 1)[-1] for name in known} - spelled
+        known, exports = _document_names(parsed)
+        names = {name.rsplit(".", 1)[-1] for name in known}
+        # and a module-level alias of one (`Base = ProjectDocument`), which another file imports
+        names |= {
+            local
+            for module, bound in exports.items()
+            for local in bound
+            if canonical(f"{module}.{local}", exports) in known
+        }
+        names -= spelled
         waiting = [i for i, each in enumerate(parsed) if not each.walked]
         if not names or not waiting:
             return

@@ -7,7 +7,10 @@ decides, once per test, not once per event or retry, so it is not an entry of
 a path (`modelguard.lint.paths`). What counts:
 
 - every function in a test file: ``test_*.py``, ``*_test.py``, ``tests.py``
-  (Django's) and ``conftest.py``, as pytest and unittest discover them;
+  (Django's) and ``conftest.py``, as pytest and unittest discover them, and
+  in any module of a package named ``tests`` or ``test`` (a folder with an
+  ``__init__.py``): the suite's helpers and factories, which a fixture calls
+  with its ``request``;
 - anywhere, a function named ``test_...``, a function decorated as a fixture
   (a decorator whose last name is ``fixture``: ``pytest.fixture``,
   ``pytest_asyncio.fixture``), and a method of a test class (a class named
@@ -28,10 +31,16 @@ from modelguard.lint.names import dotted
 
 _TEST_FILE = re.compile(r"(test_.*|.*_test|tests|conftest)\.py")
 _TEST_CLASS = re.compile(r"Test.*|.*Tests?")
+_TEST_PACKAGES = frozenset({"tests", "test"})
 
 
-def is_test_file(path: str) -> bool:
-    return _TEST_FILE.fullmatch(PurePath(path).name) is not None
+def is_test_file(path: str, module: str = "") -> bool:
+    """A file test runners collect, or any module of a test package (`module`'s dotted
+    name has a package ``tests`` or ``test``): its helpers and factories, which fixtures
+    call with pytest's ``request``."""
+    if _TEST_FILE.fullmatch(PurePath(path).name) is not None:
+        return True
+    return not _TEST_PACKAGES.isdisjoint(module.split(".")[:-1])
 
 
 def is_test_class(node: ast.ClassDef, imported: dict[str, str]) -> bool:

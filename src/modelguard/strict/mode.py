@@ -177,12 +177,17 @@ def same_name_refusal(
 ) -> OverwriteModelError:
     """Two files define a document of one name: what mongoengine does with it, and the way out."""
     error = OverwriteModelError(class_name, first, again)
-    error.add_note(
+    diagnosis = (
         f"Two files define a document named {class_name!r}: {first.file} and {again.file}. "
         "mongoengine keeps one class per name, so a reference by name (ReferenceField("
         f"{class_name!r}), a GenericReferenceField, get_document) resolves to whichever "
         "file ran last. Rename one, or make the shared one abstract."
     )
+    # in place of the registry's own diagnosis, whose fix speaks of its guard, which a
+    # mongoengine document has not
+    notes = error.__notes__
+    notes[notes.index(error.diagnosis)] = diagnosis
+    error.diagnosis = diagnosis
     return error
 
 
