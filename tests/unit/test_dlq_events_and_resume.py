@@ -57,12 +57,24 @@ def test_a_record_dead_lettered_twice_is_one_event_and_is_named_with_who_got_it_
                                  "(2 different first failures)")  # fmt: skip
     text = dlq_report(summary)
     assert "5 dead letter(s) for 3 event(s); 2 record(s) repeat an event" in text
-    assert f"{TOPIC}[0]@1 evt-1: 2 records ({TOPIC}.dlq[0]@1, {TOPIC}.dlq[0]@2)" in text
+    assert f"    {TOPIC}[0]@1 evt-1: 2 records ([0]@1, [0]@2)" in text
     assert "offsets 0-2  (3 event(s), 5 record(s))" in text
     json = summary.to_json()
     assert (json["records"], json["events"], json["repeated_records"]) == (5, 3, 2)
     assert json["repeats"][0]["dead_letters"][1] == {
         "partition": 0, "offset": 2, "consumer": "w2", "first_failure_ms": 1000}  # fmt: skip
+
+
+def test_events_repeated_for_one_reason_are_listed_under_it_once_in_lines_of_readable_width():
+    bus = a_dlq(*(dead_letter(n, "w1") for n in range(3)),
+                *(dead_letter(n, "w2") for n in range(3)))  # fmt: skip
+    summary = inspect_dlq(bus, TOPIC)
+    assert len(summary.repeats) == 3 and len({r.why for r in summary.repeats}) == 1
+    text = dlq_report(summary)
+    assert text.count("written by w1, then w2") == 1  # the reason once, its three events under it
+    for n in range(3):
+        assert f"    {TOPIC}[0]@{n} evt-{n}: 2 records ([0]@{n}, [0]@{n + 3})" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
 
 
 def test_a_dry_run_in_a_group_that_committed_part_of_the_dlq_reports_exactly_the_rest():
