@@ -134,8 +134,8 @@ def _dlq_inspect(args: argparse.Namespace) -> int:
         from modelguard.lab.scenarios import flood_dead_letters
 
         print(
-            f"(memory broker: the buggy worker fills {args.topic}'s DLQ over "
-            f"{args.events} events first)",
+            f"(memory broker: the buggy worker first handles {args.events} purchases on "
+            f"{args.topic!r}, to fill its DLQ)",
             file=sys.stderr,
             flush=True,
         )
