@@ -163,3 +163,36 @@ def test_a_store_tagged_with_another_run_is_not_read_and_the_report_says_whose_i
     summary = inspect_dlq(bus, topic, processed=processed_lookup(database), store=store)
     assert summary.already_processed == ["evt-0"]
     assert "(run soak-1, as the DLQ)" in dlq_report(summary)
+
+
+def test_only_naming_a_class_no_dead_letter_has_is_refused_and_nothing_is_committed(
+    monkeypatch, capsys
+):
+    """A typo in --only would skip every record and commit it for the group: refused."""
+    from contextlib import contextmanager
+
+    import modelguard.bootstrap
+    from modelguard.entrypoints.cli import main
+
+    bus = a_dlq(*(dead_letter(n, "w1") for n in range(3)))
+
+    @contextmanager
+    def the_dlq(_name):
+        yield bus
+
+    monkeypatch.setattr(modelguard.bootstrap, "open_broker", the_dlq)
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    for dry in ([], ["--dry-run"]):
+        argv = ["replay-dlq", "--broker", "kafka", "--topic", TOPIC, "--group", "g",
+                "--only", "OverwriteModelErorr", *dry]  # fmt: skip
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert ("--only OverwriteModelErorr: no dead letter in orders.dlq from where group "
+                "'g' has committed has that class (found: OverwriteModelError x3); nothing "
+                "was replayed or committed") in " ".join(err.split())  # fmt: skip
+        assert bus.committed_offsets("g", dlq_topic(TOPIC)) == {}
+    # A class that is there is not refused: the dry run plans every record.
+    assert main(["replay-dlq", "--broker", "kafka", "--topic", TOPIC, "--group", "g",
+                 "--only", "OverwriteModelError", "--dry-run"]) == 0  # fmt: skip
+    assert "would replay 3 record(s)" in capsys.readouterr().out

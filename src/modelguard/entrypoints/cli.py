@@ -76,9 +76,19 @@ def _replay_dlq(args: argparse.Namespace) -> int:
     if store is not None and not store.belongs:
         print(f"modelguard replay-dlq: {store.line()}", file=sys.stderr)
     with open_broker(args.broker) as bus:
-        if args.dry_run:
+        if args.dry_run or args.only:
             plan = plan_replay(bus, args.topic, group=args.group, only=args.only,
                                processed=processed)  # fmt: skip
+            missing = plan.unmatched(args.only)
+            if missing:
+                # Replayed, every record would be skipped and committed for the group.
+                found = ", ".join(f"{name} x{n}" for name, n in plan.classes.most_common())
+                print(f"modelguard replay-dlq: --only {', '.join(missing)}: no dead letter "
+                      f"in {dlq_topic(args.topic)} from where group {args.group!r} has "
+                      f"committed has that class (found: {found or 'no records'}); nothing "
+                      "was replayed or committed", file=sys.stderr)  # fmt: skip
+                return 2
+        if args.dry_run:
             print(json.dumps(plan.to_json(), indent=2) if args.json
                   else replay_report(plan, dry_run=True))  # fmt: skip
             return 0
