@@ -12,7 +12,13 @@ import logging
 import sys
 
 from modelguard.config import BROKER_NAMES, POLICY_NAMES, SOAK_DEFAULTS, VARIANT_NAMES
-from modelguard.entrypoints.numbers import non_negative, positive, seconds, whole_number
+from modelguard.entrypoints.numbers import (
+    non_negative,
+    positive,
+    seconds,
+    topic_name,
+    whole_number,
+)
 
 
 def _walkthrough(args: argparse.Namespace) -> int:
@@ -213,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
         "deploy the fixed one, replay, and report.",
     )
     replay.add_argument("--broker", choices=BROKER_NAMES, default="memory")
-    replay.add_argument("--topic", default="purchases")
+    replay.add_argument("--topic", type=topic_name, default="purchases")
     replay.add_argument(
         "--group",
         default="dlq-replayer",
@@ -247,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
         "any consumer group, and summarise it. On memory (the embedded broker lives in this "
         "process only): fill TOPIC.dlq with the buggy worker first, then inspect it.",
     )
-    inspect.add_argument("--topic", required=True, help="the worker's topic, or a .dlq topic")
+    inspect.add_argument("--topic", type=topic_name, required=True,
+                         help="the worker's topic, or a .dlq topic")  # fmt: skip
     inspect.add_argument("--broker", choices=BROKER_NAMES, default="memory")
     inspect.add_argument(
         "--events", type=positive, default=20, help="events the buggy worker gets on memory"
