@@ -10,6 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from modelguard.registry.errors import wrap
+
+# A line's continuation starts under the text after its label ("replay:  ").
+_HANG = " " * 9
+
 
 def recovery_report(outcome: Mapping[str, Any]) -> str:
     """The flood, the replay (or the plan of it, in a dry run) and the end state."""
@@ -24,7 +29,7 @@ def recovery_report(outcome: Mapping[str, Any]) -> str:
             f"{_left_out(outcome['would_skip'], outcome['would_skip_poison'])}",
             "         nothing was published or committed",
         ]
-        return "\n".join(lines)
+        return _lines(lines)
     replayed = outcome["replayed"]
     lines += [
         f"replay:  the fixed worker deployed, {replayed} record(s) put back on the topic; "
@@ -35,7 +40,11 @@ def recovery_report(outcome: Mapping[str, Any]) -> str:
         f"state:   {outcome['allocations']} allocation(s) for {outcome['events']} purchase(s), "
         f"{outcome['duplicates']} purchase(s) allocated twice",
     ]
-    return "\n".join(lines)
+    return _lines(lines)
+
+
+def _lines(lines: list[str]) -> str:
+    return "\n".join(wrap(line, hang=_HANG) for line in lines)
 
 
 def _left_out(not_chosen: Mapping[str, int], poison: Mapping[str, int]) -> str:
