@@ -59,6 +59,8 @@ def test_a_record_dead_lettered_twice_is_one_event_and_is_named_with_who_got_it_
     assert "5 dead letter(s) for 3 event(s); 2 record(s) repeat an event" in text
     assert f"    {TOPIC}[0]@1 evt-1: 2 records ([0]@1, [0]@2)" in text
     assert "offsets 0-2  (3 event(s), 5 record(s))" in text
+    one = dlq_report(inspect_dlq(a_dlq(dead_letter(4, "w1")), TOPIC))
+    assert f"{TOPIC}[0]  offset 4  (1 event(s), 1 record(s))" in one
     json = summary.to_json()
     assert (json["records"], json["events"], json["repeated_records"]) == (5, 3, 2)
     assert json["repeats"][0]["dead_letters"][1] == {

@@ -37,7 +37,8 @@ def dlq_report(summary: DlqSummary) -> str:
         lines += ["", "from: the topic[partition] and offsets each record was first published at"]
         for (topic, partition), offsets in summary.origins.items():
             distinct = len(set(offsets))
-            lines += [f"  {topic}[{partition}]  offsets {offset_ranges(offsets)}  "
+            noun = "offset" if distinct == 1 else "offsets"
+            lines += [f"  {topic}[{partition}]  {noun} {offset_ranges(offsets)}  "
                       f"({distinct} event(s), {len(offsets)} record(s))"]  # fmt: skip
     lines += repeats_lines(summary)
     lines += ["", "most common messages:"]
