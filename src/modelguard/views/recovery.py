@@ -25,16 +25,19 @@ def recovery_report(outcome: Mapping[str, Any]) -> str:
     ]
     if outcome.get("dry_run"):
         lines += [
-            f"dry run: would replay {outcome['would_replay']} record(s); "
-            f"{_left_out(outcome['would_skip'], outcome['would_skip_poison'])}",
+            f"dry run: would replay {outcome['would_replay']} record(s) for "
+            f"{outcome['would_replay_events']} event(s)",
+            f"         {_left_out(outcome['would_skip'], outcome['would_skip_poison'])}",
             "         nothing was published or committed",
         ]
         return _lines(lines)
     replayed = outcome["replayed"]
     lines += [
-        f"replay:  the fixed worker deployed, {replayed} record(s) put back on the topic; "
-        f"{_left_out(outcome['skipped'], outcome['skipped_poison'])}",
-        f"after:   {outcome['succeeded_after_replay']} of {replayed} replayed event(s) "
+        f"replay:  the fixed worker deployed, {replayed} record(s) for "
+        f"{outcome['replayed_events']} event(s) put back on the topic",
+        f"         {_left_out(outcome['skipped'], outcome['skipped_poison'])}",
+        f"after:   {outcome['succeeded_after_replay']} of {outcome['replayed_events']} "
+        "replayed event(s) "
         f"allocated, {outcome['dead_lettered_after_replay']} dead-lettered again; "
         f"failed attempts: {_counts(outcome['errors_after'])}",
         f"state:   {outcome['allocations']} allocation(s) for {outcome['events']} purchase(s), "
@@ -44,7 +47,7 @@ def recovery_report(outcome: Mapping[str, Any]) -> str:
 
 
 def _lines(lines: list[str]) -> str:
-    return "\n".join(wrap(line, hang=_HANG) for line in lines)
+    return "\n".join(wrap(line, width=100, hang=_HANG) for line in lines)
 
 
 def _left_out(not_chosen: Mapping[str, int], poison: Mapping[str, int]) -> str:
