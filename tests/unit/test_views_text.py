@@ -64,8 +64,8 @@ def test_a_dry_run_report_says_what_would_happen_and_that_nothing_did():
         "would_skip_poison": {"MalformedEvent": 1},
     }  # fmt: skip
     report = recovery_report(plan)
-    assert ("would replay 0 record(s) for 0 event(s) left out as poison (the payload itself is the fault): "
-            "MalformedEvent x1; left out, since --only named other classes: "
+    assert ("would replay 0 record(s) for 0 event(s) left out as poison (the payload itself "
+            "is the fault): MalformedEvent x1; left out, since --only named other classes: "
             "OverwriteModelError x3") in " ".join(report.split())  # fmt: skip
     # A long line goes on under its label's text, not past the width of a terminal.
     assert max(len(line) for line in report.splitlines()) <= 100
