@@ -70,7 +70,7 @@ def test_a_dry_run_report_says_what_would_happen_and_that_nothing_did():
     # A long line goes on under its label's text, not past the width of a terminal.
     assert max(len(line) for line in report.splitlines()) <= 100
     assert all(line.startswith("         ") for line in report.splitlines()[3:])
-    assert "none left out" in recovery_report(REPLAY)
+    assert "left out: none" in recovery_report(REPLAY)
     assert "nothing was published or committed" in report
 
 

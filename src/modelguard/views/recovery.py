@@ -54,7 +54,7 @@ def _left_out(not_chosen: Mapping[str, int], poison: Mapping[str, int]) -> str:
     """The records a replay leaves out, by reason: poison records (the payload itself
     is the fault) unless --only names their class, and classes --only does not name."""
     if not not_chosen and not poison:
-        return "none left out"
+        return "left out: none"
     parts = []
     if poison:
         parts.append(f"left out as poison (the payload itself is the fault): {_counts(poison)}")
