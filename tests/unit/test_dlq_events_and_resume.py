@@ -198,3 +198,30 @@ def test_only_naming_a_class_no_dead_letter_has_is_refused_and_nothing_is_commit
     assert main(["replay-dlq", "--broker", "kafka", "--topic", TOPIC, "--group", "g",
                  "--only", "OverwriteModelError", "--dry-run"]) == 0  # fmt: skip
     assert "would replay 3 record(s)" in capsys.readouterr().out
+
+
+def test_a_dlq_named_for_topic_is_read_as_that_dlq_by_both_tools(monkeypatch, capsys):
+    """`--topic orders.dlq` names the DLQ itself: the embedded flood still publishes to
+    the worker's topic (not into the DLQ, where purchases would read as dead letters), and
+    a replay reads that DLQ, not `orders.dlq.dlq`."""
+    import json as json_
+    from contextlib import contextmanager
+
+    import modelguard.bootstrap
+    from modelguard.entrypoints.cli import main
+
+    assert main(["dlq", "inspect", "--topic", "purchases.dlq", "--events", "4", "--json"]) == 0
+    out = json_.loads(capsys.readouterr().out)
+    assert out["topic"] == "purchases.dlq"
+    assert out["error_classes"] == {"OverwriteModelError": out["records"]} and out["records"] < 4
+
+    bus = a_dlq(*(dead_letter(n, "w1") for n in range(3)))
+
+    @contextmanager
+    def the_dlq(_name):
+        yield bus
+
+    monkeypatch.setattr(modelguard.bootstrap, "open_broker", the_dlq)
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    assert main(["replay-dlq", "--broker", "kafka", "--topic", f"{TOPIC}.dlq", "--dry-run"]) == 0
+    assert "read 3 record(s) for 3 event(s)" in capsys.readouterr().out

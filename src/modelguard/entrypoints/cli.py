@@ -59,6 +59,9 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _replay_dlq(args: argparse.Namespace) -> int:
+    from modelguard.ops.dlq import topic_of
+
+    args.topic = topic_of(args.topic)  # its DLQ named instead: the replay reads that DLQ
     if args.broker == "memory":
         from modelguard.lab.scenarios import flood_and_replay
 
@@ -148,17 +151,19 @@ def _dlq_inspect(args: argparse.Namespace) -> int:
     if args.broker == "memory":
         from modelguard.bootstrap import open_broker
         from modelguard.lab.scenarios import flood_dead_letters
+        from modelguard.ops.dlq import topic_of
 
         print(
             f"(memory broker: the buggy worker first handles {args.events} purchases on "
-            f"{args.topic!r}, to fill its DLQ)",
+            f"{topic_of(args.topic)!r}, to fill its DLQ)",
             file=sys.stderr,
             flush=True,
         )
         from modelguard.messaging.replay import processed_lookup
 
         with open_broker("memory") as bus:
-            flood = flood_dead_letters(bus, events=args.events, topic=args.topic)
+            # Purchases go to the worker's topic, even where --topic names its DLQ.
+            flood = flood_dead_letters(bus, events=args.events, topic=topic_of(args.topic))
             summary = inspect_dlq(bus, args.topic, processed=processed_lookup(flood.database))
     else:
         from modelguard.bootstrap import open_broker
@@ -219,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
         "deploy the fixed one, replay, and report.",
     )
     replay.add_argument("--broker", choices=BROKER_NAMES, default="memory")
-    replay.add_argument("--topic", type=topic_name, default="purchases")
+    replay.add_argument("--topic", type=topic_name, default="purchases",
+                        help="the worker's topic, or its .dlq topic")  # fmt: skip
     replay.add_argument(
         "--group",
         default="dlq-replayer",
