@@ -31,6 +31,7 @@ BAD_INPUTS = [
     ("dlq inspect", "the following arguments are required: --topic"),
     ("dlq inspect --topic=", "argument --topic: expected a topic name (1 to 249 letters, digits"),
     ("replay-dlq --topic a/b", "argument --topic: expected a topic name (1 to 249 letters, digits"),
+    ("replay-dlq --group=", "argument --group: expected a consumer group's name, got ''"),
     ("soak --records 0", "argument --records: must be at least 1, not 0"),
     ("soak --kills -1", "argument --kills: must be 0 or more, not -1"),
     ("soak --zombies -3", "argument --zombies: must be 0 or more, not -3"),

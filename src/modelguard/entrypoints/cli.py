@@ -13,6 +13,7 @@ import sys
 
 from modelguard.config import BROKER_NAMES, POLICY_NAMES, SOAK_DEFAULTS, VARIANT_NAMES
 from modelguard.entrypoints.numbers import (
+    group_name,
     non_negative,
     positive,
     seconds,
@@ -228,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the worker's topic, or its .dlq topic")  # fmt: skip
     replay.add_argument(
         "--group",
+        type=group_name,
         default="dlq-replayer",
         help="the replay's consumer group: a replay resumes where it has committed, and "
         "so does --dry-run's plan",

@@ -1,5 +1,5 @@
-"""The options' types (numbers, and a topic's name): what each accepts, and what a refusal
-says.
+"""The options' types (numbers, and a topic's or a group's name): what each accepts, and
+what a refusal says.
 
 argparse names the option itself ("argument --timeout: ..."), so a refusal says only
 what was expected and what was given, in the user's words. A type that lets a plain
@@ -73,4 +73,12 @@ def topic_name(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"expected a topic name (1 to 249 letters, digits, '.', '_' or '-'), got {text!r}"
         )
+    return text
+
+
+def group_name(text: str) -> str:
+    """A type for a consumer group's name: anything but empty or blank, where no group
+    would be joined and nothing a replay read could be committed."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a consumer group's name, got {text!r}")
     return text
