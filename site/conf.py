@@ -19,8 +19,11 @@ exclude_patterns = ["_build", "**/.ipynb_checkpoints"]
 # The notebooks were executed by `make demo` (nbconvert) just before: show their outputs.
 nb_execution_mode = "off"
 # The page would load ipywidgets' scripts from a CDN; a reader's browser must load nothing
-# from outside the site, and a widget shows its text form instead.
+# from outside the site, so a widget (04's progress bars) shows nothing.
 nb_ipywidgets_js: dict[str, dict[str, str]] = {}
+# A Markdown output (09's summary table) as Jupyter renders it: GitHub's Markdown, with
+# tables. The default, CommonMark, has none and prints the table's pipes as a paragraph.
+nb_render_markdown_format = "gfm"
 # "#a-heading" links between documents resolve to the heading's anchor.
 myst_heading_anchors = 3
 html_theme = "alabaster"

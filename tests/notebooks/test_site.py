@@ -61,6 +61,16 @@ def figure_output() -> nbformat.NotebookNode:
     )
 
 
+def table_output() -> nbformat.NotebookNode:
+    """The Markdown table notebook 09's last cell shows, as executing it would leave it."""
+    from modelguard.lab.triggers import JUDGES, TRIGGERS, markdown_table
+
+    table = {trigger: dict.fromkeys(JUDGES, "verdict") for trigger in TRIGGERS}
+    return nbformat.v4.new_output(
+        "execute_result", data={"text/markdown": markdown_table(table)}, execution_count=1
+    )
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     notebooks = tmp_path_factory.mktemp("notebooks")
@@ -69,6 +79,9 @@ def site(tmp_path_factory) -> Path:
         if path.stem.startswith("04-"):
             cell = next(cell for cell in notebook.cells if cell.cell_type == "code")
             cell.outputs = [figure_output()]
+        if path.stem.startswith("09-"):
+            cell = next(cell for cell in notebook.cells if "markdown_table" in cell.source)
+            cell.outputs = [table_output()]
         nbformat.write(notebook, notebooks / path.name)
     out = tmp_path_factory.mktemp("build") / "site"
     build = runpy.run_path(str(REPOSITORY / "scripts" / "build_site.py"))["build"]
@@ -145,3 +158,10 @@ def test_a_figure_output_shows_inline_on_its_page(site):
     page = site / "notebooks" / f"{NOTEBOOKS[3].stem}.html"
     images = [link for tag, _, link in parse(page).links if tag == "img"]
     assert images and all((page.parent / src).is_file() for src in images)
+
+
+def test_a_markdown_table_output_shows_as_a_table(site):
+    """09's summary is a Markdown table; rendered as plain CommonMark it read as a run of
+    pipes and dashes."""
+    page = (site / "notebooks" / f"{NOTEBOOKS[8].stem}.html").read_text(encoding="utf-8")
+    assert "<table" in page and "<th" in page and "|---" not in page

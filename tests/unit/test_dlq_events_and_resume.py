@@ -57,12 +57,26 @@ def test_a_record_dead_lettered_twice_is_one_event_and_is_named_with_who_got_it_
                                  "(2 different first failures)")  # fmt: skip
     text = dlq_report(summary)
     assert "5 dead letter(s) for 3 event(s); 2 record(s) repeat an event" in text
-    assert f"{TOPIC}[0]@1 evt-1: 2 records ({TOPIC}.dlq[0]@1, {TOPIC}.dlq[0]@2)" in text
+    assert f"    {TOPIC}[0]@1 evt-1: 2 records ([0]@1, [0]@2)" in text
     assert "offsets 0-2  (3 event(s), 5 record(s))" in text
+    one = dlq_report(inspect_dlq(a_dlq(dead_letter(4, "w1")), TOPIC))
+    assert f"{TOPIC}[0]  offset 4  (1 event(s), 1 record(s))" in one
     json = summary.to_json()
     assert (json["records"], json["events"], json["repeated_records"]) == (5, 3, 2)
     assert json["repeats"][0]["dead_letters"][1] == {
         "partition": 0, "offset": 2, "consumer": "w2", "first_failure_ms": 1000}  # fmt: skip
+
+
+def test_events_repeated_for_one_reason_are_listed_under_it_once_in_lines_of_readable_width():
+    bus = a_dlq(*(dead_letter(n, "w1") for n in range(3)),
+                *(dead_letter(n, "w2") for n in range(3)))  # fmt: skip
+    summary = inspect_dlq(bus, TOPIC)
+    assert len(summary.repeats) == 3 and len({r.why for r in summary.repeats}) == 1
+    text = dlq_report(summary)
+    assert text.count("written by w1, then w2") == 1  # the reason once, its three events under it
+    for n in range(3):
+        assert f"    {TOPIC}[0]@{n} evt-{n}: 2 records ([0]@{n}, [0]@{n + 3})" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
 
 
 def test_a_dry_run_in_a_group_that_committed_part_of_the_dlq_reports_exactly_the_rest():
@@ -151,3 +165,63 @@ def test_a_store_tagged_with_another_run_is_not_read_and_the_report_says_whose_i
     summary = inspect_dlq(bus, topic, processed=processed_lookup(database), store=store)
     assert summary.already_processed == ["evt-0"]
     assert "(run soak-1, as the DLQ)" in dlq_report(summary)
+
+
+def test_only_naming_a_class_no_dead_letter_has_is_refused_and_nothing_is_committed(
+    monkeypatch, capsys
+):
+    """A typo in --only would skip every record and commit it for the group: refused."""
+    from contextlib import contextmanager
+
+    import modelguard.bootstrap
+    from modelguard.entrypoints.cli import main
+
+    bus = a_dlq(*(dead_letter(n, "w1") for n in range(3)))
+
+    @contextmanager
+    def the_dlq(_name):
+        yield bus
+
+    monkeypatch.setattr(modelguard.bootstrap, "open_broker", the_dlq)
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    for dry in ([], ["--dry-run"]):
+        argv = ["replay-dlq", "--broker", "kafka", "--topic", TOPIC, "--group", "g",
+                "--only", "OverwriteModelErorr", *dry]  # fmt: skip
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert ("--only OverwriteModelErorr: no dead letter in orders.dlq from where group "
+                "'g' has committed has that class (found: OverwriteModelError x3); nothing "
+                "was replayed or committed") in " ".join(err.split())  # fmt: skip
+        assert bus.committed_offsets("g", dlq_topic(TOPIC)) == {}
+    # A class that is there is not refused: the dry run plans every record.
+    assert main(["replay-dlq", "--broker", "kafka", "--topic", TOPIC, "--group", "g",
+                 "--only", "OverwriteModelError", "--dry-run"]) == 0  # fmt: skip
+    assert "would replay 3 record(s)" in capsys.readouterr().out
+
+
+def test_a_dlq_named_for_topic_is_read_as_that_dlq_by_both_tools(monkeypatch, capsys):
+    """`--topic orders.dlq` names the DLQ itself: the embedded flood still publishes to
+    the worker's topic (not into the DLQ, where purchases would read as dead letters), and
+    a replay reads that DLQ, not `orders.dlq.dlq`."""
+    import json as json_
+    from contextlib import contextmanager
+
+    import modelguard.bootstrap
+    from modelguard.entrypoints.cli import main
+
+    assert main(["dlq", "inspect", "--topic", "purchases.dlq", "--events", "4", "--json"]) == 0
+    out = json_.loads(capsys.readouterr().out)
+    assert out["topic"] == "purchases.dlq"
+    assert out["error_classes"] == {"OverwriteModelError": out["records"]} and out["records"] < 4
+
+    bus = a_dlq(*(dead_letter(n, "w1") for n in range(3)))
+
+    @contextmanager
+    def the_dlq(_name):
+        yield bus
+
+    monkeypatch.setattr(modelguard.bootstrap, "open_broker", the_dlq)
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    assert main(["replay-dlq", "--broker", "kafka", "--topic", f"{TOPIC}.dlq", "--dry-run"]) == 0
+    assert "read 3 record(s) for 3 event(s)" in capsys.readouterr().out

@@ -175,13 +175,15 @@ def test_the_command_line_dry_run_replays_nothing(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["dry_run"] is True
     assert out["would_replay"] == out["dead_lettered_before"] > 0
+    # Records and distinct events, as on Kafka: one event per record in a flood without a kill.
+    assert out["would_replay_events"] == out["would_replay"]
     assert "replayed" not in out
 
 
 def test_the_command_line_only_skips_other_classes(capsys):
     assert main(["replay-dlq", "--events", "4", "--only", "MalformedEvent", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["replayed"] == 0
+    assert out["replayed"] == out["replayed_events"] == 0
     assert out["skipped"] == {"OverwriteModelError": out["dead_lettered_before"]}
 
 

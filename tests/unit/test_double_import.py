@@ -147,6 +147,7 @@ def test_two_different_files_compiling_one_name_are_told_apart_from_a_file_run_t
     assert raised.value.trigger is Trigger.TWO_FILES
     assert f"{path} compiled it first, then {other}" in raised.value.diagnosis
     assert "ran twice" not in raised.value.diagnosis
+    assert raised.value.diagnosis.startswith("Two files compiled one model name: ")
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,14 @@ def test_per_call_loading_loads_the_service_on_every_attempt_and_caching_once(ou
     assert outcomes["fixed"]["worker_restart"]["service_loads"] == 2  # one per process
 
 
+def test_a_redelivery_after_a_kill_is_an_attempt_that_loads_nothing(outcomes):
+    """What the demo's legend says of `attempts` and `loads`: a per-call worker's
+    redeliveries of events it already applied are attempts, answered before any load."""
+    restart = outcomes["guard-only"]["worker_restart"]
+    assert restart["errors"] == {} and restart["attempts"] > restart["events"]
+    assert restart["service_loads"] == restart["events"] < restart["attempts"]
+
+
 def test_worker_restart_runs_two_processes_and_loses_nothing(outcomes):
     result = outcomes["fixed"]["worker_restart"]
     assert result["processes"] == 2

@@ -20,7 +20,8 @@ RESULT = {
 }  # fmt: skip
 
 REPLAY = {
-    "events": 20, "dead_lettered_before": 19, "replayed": 19, "skipped": {},
+    "events": 20, "dead_lettered_before": 19, "replayed": 19, "replayed_events": 19,
+    "skipped": {},
     "skipped_poison": {},
     "succeeded_after_replay": 19, "dead_lettered_after_replay": 0, "allocations": 20,
     "duplicates": 0, "errors_before": {"OverwriteModelError": 95}, "errors_after": {},
@@ -50,6 +51,7 @@ def test_the_replay_report_names_each_number_it_prints():
     assert "the buggy worker got 20 purchase(s); 19 ended in the DLQ" in report
     assert "failed attempts by error class: OverwriteModelError x95" in report
     assert "19 of 19 replayed event(s) allocated, 0 dead-lettered again" in report
+    assert "19 record(s) for 19 event(s) put back on the topic" in report
     assert "20 allocation(s) for 20 purchase(s), 0 purchase(s) allocated twice" in report
     assert "{" not in report  # no raw dict
 
@@ -57,14 +59,18 @@ def test_the_replay_report_names_each_number_it_prints():
 def test_a_dry_run_report_says_what_would_happen_and_that_nothing_did():
     plan = {
         "events": 4, "dead_lettered_before": 3, "errors_before": {"OverwriteModelError": 15},
-        "dry_run": True, "would_replay": 0, "would_skip": {"OverwriteModelError": 3},
+        "dry_run": True, "would_replay": 0, "would_replay_events": 0,
+        "would_skip": {"OverwriteModelError": 3},
         "would_skip_poison": {"MalformedEvent": 1},
     }  # fmt: skip
     report = recovery_report(plan)
-    assert ("would replay 0 record(s); left out as poison (the payload itself is the fault): "
-            "MalformedEvent x1; left out, since --only named other classes: "
-            "OverwriteModelError x3") in report  # fmt: skip
-    assert "none left out" in recovery_report(REPLAY)
+    assert ("would replay 0 record(s) for 0 event(s) left out as poison (the payload itself "
+            "is the fault): MalformedEvent x1; left out, since --only named other classes: "
+            "OverwriteModelError x3") in " ".join(report.split())  # fmt: skip
+    # A long line goes on under its label's text, not past the width of a terminal.
+    assert max(len(line) for line in report.splitlines()) <= 100
+    assert all(line.startswith("         ") for line in report.splitlines()[3:])
+    assert "left out: none" in recovery_report(REPLAY)
     assert "nothing was published or committed" in report
 
 

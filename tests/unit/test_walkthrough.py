@@ -25,3 +25,12 @@ def test_every_error_line_sits_under_its_step_and_reads_at_a_glance():
     text = "\n".join(lines)
     assert "      Use modelguard.model(name, schema)" in text
     assert "ran twice (load by file path)" in " ".join(text.split())
+
+
+def test_a_result_longer_than_a_line_is_wrapped_under_its_arrow():
+    echoed: list[str] = []
+    walkthrough.run(echo=echoed.append)
+    lines = "\n".join(echoed).splitlines()
+    models = next(n for n, line in enumerate(lines) if line.startswith("   -> 16 models: "))
+    assert lines[models + 1].startswith("      ") and "User" in " ".join(lines[models:models + 4])
+    assert all(len(line) <= 100 or len(line.split()) <= 3 for line in lines), lines

@@ -12,7 +12,14 @@ import logging
 import sys
 
 from modelguard.config import BROKER_NAMES, POLICY_NAMES, SOAK_DEFAULTS, VARIANT_NAMES
-from modelguard.entrypoints.numbers import non_negative, positive, seconds, whole_number
+from modelguard.entrypoints.numbers import (
+    group_name,
+    non_negative,
+    positive,
+    seconds,
+    topic_name,
+    whole_number,
+)
 
 
 def _walkthrough(args: argparse.Namespace) -> int:
@@ -53,6 +60,9 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _replay_dlq(args: argparse.Namespace) -> int:
+    from modelguard.ops.dlq import topic_of
+
+    args.topic = topic_of(args.topic)  # its DLQ named instead: the replay reads that DLQ
     if args.broker == "memory":
         from modelguard.lab.scenarios import flood_and_replay
 
@@ -76,9 +86,19 @@ def _replay_dlq(args: argparse.Namespace) -> int:
     if store is not None and not store.belongs:
         print(f"modelguard replay-dlq: {store.line()}", file=sys.stderr)
     with open_broker(args.broker) as bus:
-        if args.dry_run:
+        if args.dry_run or args.only:
             plan = plan_replay(bus, args.topic, group=args.group, only=args.only,
                                processed=processed)  # fmt: skip
+            missing = plan.unmatched(args.only)
+            if missing:
+                # Replayed, every record would be skipped and committed for the group.
+                found = ", ".join(f"{name} x{n}" for name, n in plan.classes.most_common())
+                print(f"modelguard replay-dlq: --only {', '.join(missing)}: no dead letter "
+                      f"in {dlq_topic(args.topic)} from where group {args.group!r} has "
+                      f"committed has that class (found: {found or 'no records'}); nothing "
+                      "was replayed or committed", file=sys.stderr)  # fmt: skip
+                return 2
+        if args.dry_run:
             print(json.dumps(plan.to_json(), indent=2) if args.json
                   else replay_report(plan, dry_run=True))  # fmt: skip
             return 0
@@ -132,17 +152,19 @@ def _dlq_inspect(args: argparse.Namespace) -> int:
     if args.broker == "memory":
         from modelguard.bootstrap import open_broker
         from modelguard.lab.scenarios import flood_dead_letters
+        from modelguard.ops.dlq import topic_of
 
         print(
-            f"(memory broker: the buggy worker fills {args.topic}'s DLQ over "
-            f"{args.events} events first)",
+            f"(memory broker: the buggy worker first handles {args.events} purchases on "
+            f"{topic_of(args.topic)!r}, to fill its DLQ)",
             file=sys.stderr,
             flush=True,
         )
         from modelguard.messaging.replay import processed_lookup
 
         with open_broker("memory") as bus:
-            flood = flood_dead_letters(bus, events=args.events, topic=args.topic)
+            # Purchases go to the worker's topic, even where --topic names its DLQ.
+            flood = flood_dead_letters(bus, events=args.events, topic=topic_of(args.topic))
             summary = inspect_dlq(bus, args.topic, processed=processed_lookup(flood.database))
     else:
         from modelguard.bootstrap import open_broker
@@ -203,9 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
         "deploy the fixed one, replay, and report.",
     )
     replay.add_argument("--broker", choices=BROKER_NAMES, default="memory")
-    replay.add_argument("--topic", default="purchases")
+    replay.add_argument("--topic", type=topic_name, default="purchases",
+                        help="the worker's topic, or its .dlq topic")  # fmt: skip
     replay.add_argument(
         "--group",
+        type=group_name,
         default="dlq-replayer",
         help="the replay's consumer group: a replay resumes where it has committed, and "
         "so does --dry-run's plan",
@@ -237,7 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
         "any consumer group, and summarise it. On memory (the embedded broker lives in this "
         "process only): fill TOPIC.dlq with the buggy worker first, then inspect it.",
     )
-    inspect.add_argument("--topic", required=True, help="the worker's topic, or a .dlq topic")
+    inspect.add_argument("--topic", type=topic_name, required=True,
+                         help="the worker's topic, or a .dlq topic")  # fmt: skip
     inspect.add_argument("--broker", choices=BROKER_NAMES, default="memory")
     inspect.add_argument(
         "--events", type=positive, default=20, help="events the buggy worker gets on memory"

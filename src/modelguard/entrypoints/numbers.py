@@ -1,4 +1,5 @@
-"""The numeric options' types: what range each accepts, and what a refusal says.
+"""The options' types (numbers, and a topic's or a group's name): what each accepts, and
+what a refusal says.
 
 argparse names the option itself ("argument --timeout: ..."), so a refusal says only
 what was expected and what was given, in the user's words. A type that lets a plain
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable
 
 
@@ -58,3 +60,25 @@ def _at_least(minimum: int) -> str:
 positive = whole_number(minimum=1)
 non_negative = whole_number(minimum=0)
 port = whole_number(minimum=0, maximum=65535)
+
+
+# Kafka's own rule for a topic's name: what it would refuse, refused here first, with the
+# name as typed (an empty one would otherwise read the topic ".dlq" and find nothing).
+_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
+
+
+def topic_name(text: str) -> str:
+    """A type for a Kafka topic's name: 1 to 249 of ASCII letters, digits, '.', '_', '-'."""
+    if not _TOPIC.fullmatch(text) or text in (".", ".."):
+        raise argparse.ArgumentTypeError(
+            f"expected a topic name (1 to 249 letters, digits, '.', '_' or '-'), got {text!r}"
+        )
+    return text
+
+
+def group_name(text: str) -> str:
+    """A type for a consumer group's name: anything but empty or blank, where no group
+    would be joined and nothing a replay read could be committed."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a consumer group's name, got {text!r}")
+    return text

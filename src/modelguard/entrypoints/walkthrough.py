@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import modelguard
 from modelguard.academy.workers.before_fix import strip_guard
-from modelguard.registry.errors import readable
+from modelguard.registry.errors import readable, wrap
 from modelguard.registry.loading import execute_file
 
 
@@ -49,7 +49,7 @@ def run(echo: Callable[[str], None] = print) -> int:
     for number, (title, step) in enumerate(steps(), start=1):
         echo(f"{number}. {title}")
         try:
-            echo(f"   -> {step()}")
+            echo(wrap(f"   -> {step()}", hang="      "))  # the platform's 16 names fill a line
         except modelguard.ModelRegistryError as error:
             raised += 1
             # The message, then each note, wrapped and indented under the step.

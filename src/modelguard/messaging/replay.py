@@ -85,15 +85,23 @@ class ReplayPlan:
     poison: Counter[str] = field(default_factory=Counter)  # by class
     # Event ids skipped as already processed; None: the processed-events store was not read.
     already_processed: list[str] | None = None
+    classes: Counter[str] = field(default_factory=Counter)  # every record read, by class
 
     @property
     def replayed(self) -> int:
         return sum(self.replay.values())
 
+    def unmatched(self, only: Collection[str] | None) -> list[str]:
+        """The classes `only` names that no record read has: a typo, or a class already
+        replayed. A replay would skip every record and commit it for its group, so the
+        records it meant to send would be passed over for good in that group."""
+        return sorted(set(only or ()) - set(self.classes))
+
     def add(self, record: Record, reason: str | None) -> None:
         """Count `record`, read from the DLQ, as replayed (no reason) or skipped."""
         origin = origin_of(record)
         self.records += 1
+        self.classes[error_class(record)] += 1
         self.events.add(origin)
         if reason is None:
             self.replay[(original_topic(record, self.topic), error_class(record))] += 1

@@ -54,6 +54,11 @@ def dlq_of(topic: str) -> str:
     return topic if topic.endswith(".dlq") else dlq_topic(topic)
 
 
+def topic_of(topic: str) -> str:
+    """The worker's topic for `--topic`: the topic itself, or the one whose DLQ it names."""
+    return topic.removesuffix(".dlq")
+
+
 @dataclass
 class DoubleRuns:
     """Dead letters whose error says one model file ran twice, grouped by file and by

@@ -204,9 +204,8 @@ def diagnose(
 
 def _worded(first: CompileSite, trigger: Trigger, cause: str) -> str:
     if trigger is Trigger.TWO_FILES:
-        return (
-            f"Two different files compiled one model name ({trigger}): {cause}. {_FIXES[trigger]}"
-        )
+        # Its own sentence: no file ran twice, so the "(trigger)" label would only repeat it.
+        return f"Two files compiled one model name: {cause}. {_FIXES[trigger]}"
     return f"{first.file} ran twice ({trigger}): {cause}. {_FIXES[trigger]}"
 
 

@@ -37,7 +37,8 @@ def dlq_report(summary: DlqSummary) -> str:
         lines += ["", "from: the topic[partition] and offsets each record was first published at"]
         for (topic, partition), offsets in summary.origins.items():
             distinct = len(set(offsets))
-            lines += [f"  {topic}[{partition}]  offsets {offset_ranges(offsets)}  "
+            noun = "offset" if distinct == 1 else "offsets"
+            lines += [f"  {topic}[{partition}]  {noun} {offset_ranges(offsets)}  "
                       f"({distinct} event(s), {len(offsets)} record(s))"]  # fmt: skip
     lines += repeats_lines(summary)
     lines += ["", "most common messages:"]
@@ -66,22 +67,31 @@ def records_line(summary: DlqSummary) -> str:
     extra = summary.records - summary.events
     if extra:
         line += f"; {extra} record(s) repeat an event (listed below)"
-    return line
+    return wrap(line)
 
 
 def repeats_lines(summary: DlqSummary) -> list[str]:
-    """Each event dead-lettered more than once, where its copies are, and why."""
+    """Each event dead-lettered more than once, where its copies are, and why. Events
+    with the same why are listed under it once: a crash usually repeats a whole batch,
+    and the same sentence eight times over hides the events it is about."""
     if not summary.repeats:
         return []
-    lines = ["", f"events dead-lettered more than once ({len(summary.repeats)}):"]
+    lines = [
+        "",
+        f"events dead-lettered more than once ({len(summary.repeats)}), each with its "
+        "copies' [partition]@offset in the DLQ:",
+    ]
+    by_why: dict[str, list] = {}
     for repeat in summary.repeats:
-        topic, partition, offset = repeat.origin
-        name = repeat.event_id or "(no event id)"
-        where = ", ".join(f"{summary.topic}[{p}]@{o}" for p, o, _, _ in repeat.copies)
-        lines += [
-            f"  {topic}[{partition}]@{offset} {name}: {len(repeat.copies)} records ({where})",
-            f"    {repeat.why}",
-        ]
+        by_why.setdefault(repeat.why, []).append(repeat)
+    for why, repeats in by_why.items():
+        lines += [wrap(why, indent="  ", hang="  ")]
+        for repeat in repeats:
+            topic, partition, offset = repeat.origin
+            name = repeat.event_id or "(no event id)"
+            where = ", ".join(f"[{p}]@{o}" for p, o, _, _ in repeat.copies)
+            lines += [f"    {topic}[{partition}]@{offset} {name}: "
+                      f"{len(repeat.copies)} records ({where})"]  # fmt: skip
     return lines
 
 
@@ -94,7 +104,7 @@ def already_processed_line(summary: DlqSummary) -> str:
     if not stale:
         return store + "already processed: 0"
     shown = ", ".join(stale[:MOST_COMMON]) + (", ..." if len(stale) > MOST_COMMON else "")
-    return store + (
+    return store + wrap(
         f"already processed: {len(stale)} ({shown}): dead-lettered, then applied by a "
         "later delivery; not failures, and a replay skips them"
     )

@@ -10,6 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from modelguard.registry.errors import wrap
+
+# A line's continuation starts under the text after its label ("replay:  ").
+_HANG = " " * 9
+
 
 def recovery_report(outcome: Mapping[str, Any]) -> str:
     """The flood, the replay (or the plan of it, in a dry run) and the end state."""
@@ -20,29 +25,36 @@ def recovery_report(outcome: Mapping[str, Any]) -> str:
     ]
     if outcome.get("dry_run"):
         lines += [
-            f"dry run: would replay {outcome['would_replay']} record(s); "
-            f"{_left_out(outcome['would_skip'], outcome['would_skip_poison'])}",
+            f"dry run: would replay {outcome['would_replay']} record(s) for "
+            f"{outcome['would_replay_events']} event(s)",
+            f"         {_left_out(outcome['would_skip'], outcome['would_skip_poison'])}",
             "         nothing was published or committed",
         ]
-        return "\n".join(lines)
+        return _lines(lines)
     replayed = outcome["replayed"]
     lines += [
-        f"replay:  the fixed worker deployed, {replayed} record(s) put back on the topic; "
-        f"{_left_out(outcome['skipped'], outcome['skipped_poison'])}",
-        f"after:   {outcome['succeeded_after_replay']} of {replayed} replayed event(s) "
+        f"replay:  the fixed worker deployed, {replayed} record(s) for "
+        f"{outcome['replayed_events']} event(s) put back on the topic",
+        f"         {_left_out(outcome['skipped'], outcome['skipped_poison'])}",
+        f"after:   {outcome['succeeded_after_replay']} of {outcome['replayed_events']} "
+        "replayed event(s) "
         f"allocated, {outcome['dead_lettered_after_replay']} dead-lettered again; "
         f"failed attempts: {_counts(outcome['errors_after'])}",
         f"state:   {outcome['allocations']} allocation(s) for {outcome['events']} purchase(s), "
         f"{outcome['duplicates']} purchase(s) allocated twice",
     ]
-    return "\n".join(lines)
+    return _lines(lines)
+
+
+def _lines(lines: list[str]) -> str:
+    return "\n".join(wrap(line, width=100, hang=_HANG) for line in lines)
 
 
 def _left_out(not_chosen: Mapping[str, int], poison: Mapping[str, int]) -> str:
     """The records a replay leaves out, by reason: poison records (the payload itself
     is the fault) unless --only names their class, and classes --only does not name."""
     if not not_chosen and not poison:
-        return "none left out"
+        return "left out: none"
     parts = []
     if poison:
         parts.append(f"left out as poison (the payload itself is the fault): {_counts(poison)}")

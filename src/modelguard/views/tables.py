@@ -22,9 +22,11 @@ COLUMNS = (
     ("events", 6, "purchases published"),
     ("ok", 5, "events allocated"),
     ("dlq", 5, "events that ended in the dead letter queue"),
-    ("attempts", 8, "handler calls, retries and an attempt cut short by a kill included"),
+    ("attempts", 8, "handler calls: retries, the records a kill left uncommitted and that "
+     "were delivered again, and the attempt the kill cut short, included"),
     ("dup", 4, "purchases allocated more than once (must be 0)"),
-    ("loads", 6, "service loads, summed over the scenario's worker processes"),
+    ("loads", 6, "service loads, summed over the scenario's worker processes; a delivery "
+     "of an event already processed is answered before any load"),
     ("compiles User", 13, "compilations of User in the one worker process that asked for "
      "the most (1: compiled once, as it should be)"),
     ("errors", 0, "failed attempts by error class"),

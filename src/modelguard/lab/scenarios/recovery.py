@@ -43,6 +43,7 @@ class Recovery(TypedDict):
     events: int
     dead_lettered_before: int
     replayed: int
+    replayed_events: int  # distinct events among the replayed records (one per origin)
     skipped: dict[str, int]  # by error class: not among `only`'s classes
     skipped_poison: dict[str, int]  # by error class: the payload itself is the fault
     succeeded_after_replay: int
@@ -61,6 +62,7 @@ class RecoveryPlan(TypedDict):
     errors_before: dict[str, int]
     dry_run: Literal[True]
     would_replay: int
+    would_replay_events: int  # distinct events among them (one per origin)
     would_skip: dict[str, int]
     would_skip_poison: dict[str, int]
     would_skip_already_processed: list[str] | None
@@ -129,6 +131,7 @@ def flood_and_replay(
                 errors_before=flooded.errors,
                 dry_run=True,
                 would_replay=plan.replayed,
+                would_replay_events=len(plan.replay_events),
                 would_skip=dict(plan.skip),
                 would_skip_poison=dict(plan.poison),
                 would_skip_already_processed=plan.already_processed,
@@ -157,6 +160,7 @@ def flood_and_replay(
             events=events,
             dead_lettered_before=flooded.dead_lettered,
             replayed=replayed,
+            replayed_events=len(tally.replay_events),
             skipped=dict(tally.skip),
             skipped_poison=dict(tally.poison),
             succeeded_after_replay=recovered.succeeded,
