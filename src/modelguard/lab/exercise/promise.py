@@ -283,11 +283,16 @@ def _held(record: Record) -> str:
     kills = sum(1 for p in record.processes if p.exit_code == -signal.SIGKILL)
     events = record.purchases.values()
     most = Counter(e.user_id for e in events).most_common(1)[0][1]
-    fewest = min(Counter(e.course_id for e in events).values())
+    buyers: dict[str, set[str]] = {}
+    for e in events:
+        buyers.setdefault(e.course_id, set()).add(e.user_id)
+    fewest = min(len(who) for who in buyers.values())
+    again = Counter((e.user_id, e.course_id) for e in events).most_common(1)[0][1]
+    repeated = f", one course bought {_times(again)} by one buyer" if again > 1 else ""
     deliveries = len(record.answers)
     return (
-        f"{len(record.purchases)} purchases ({most} by one buyer, and each course bought by "
-        f"{fewest} buyers or more), each meeting one hazard: retries, a redelivery, a database "
+        f"{len(record.purchases)} purchases ({most} by one buyer, each course bought by "
+        f"{fewest} buyers or more{repeated}), each meeting one hazard: retries, a redelivery, a database "
         f"timeout inside the handler, two deliveries racing, and {kills} worker processes "
         f"killed with SIGKILL at different points, of {len(record.processes)} started. Over "
         f"{deliveries} answers, every buyer was told exactly once (one receipt write each, "
