@@ -292,8 +292,8 @@ def _held(record: Record) -> str:
     deliveries = len(record.answers)
     return (
         f"{len(record.purchases)} purchases ({most} by one buyer, each course bought by "
-        f"{fewest} buyers or more{repeated}), each meeting one hazard: retries, a redelivery, a database "
-        f"timeout inside the handler, two deliveries racing, and {kills} worker processes "
+        f"{fewest} buyers or more{repeated}), each meeting one hazard: retries, a redelivery, a "
+        f"database timeout inside the handler, two deliveries racing, and {kills} worker processes "
         f"killed with SIGKILL at different points, of {len(record.processes)} started. Over "
         f"{deliveries} answers, every buyer was told exactly once (one receipt write each, "
         "'notified' at most once), the database holds one receipt per purchase with its buyer "
