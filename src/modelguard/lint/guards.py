@@ -46,9 +46,7 @@ def guarded_calls(tree: ast.Module, is_models: IsModels) -> set[int]:
                     looks_up and _catches(handler.type, ("KeyError", "LookupError"))
                 ):
                     guarded |= _calls_in(handler.body)
-                elif _catches(handler.type, ("OverwriteModelError",)) and _calls_in(
-                    handler.body
-                ):
+                elif _catches(handler.type, ("OverwriteModelError",)) and _calls_in(handler.body):
                     guarded |= _calls_in(node.body)
     return guarded
 
