@@ -225,6 +225,35 @@ WRONG = [
             "The database holds 2 receipts for it at the end.",
         ),
     ),
+    Fix(
+        "the unique index dropped, the look-up and insert under a threading.Lock",
+        SOLVED_WORKER,
+        edited(
+            GUARDED_SERVICE,
+            (UNIQUE, "required=True, max_length=64"),
+            (
+                "from datetime import UTC, datetime\n",
+                "import threading\nfrom datetime import UTC, datetime\n\nONE_AT_A_TIME = "
+                "threading.Lock()\n",
+            ),
+            (
+                "    def notify(self, *, purchase_id: str, user_id: str, course_id: str, "
+                "event_id: str) -> bool:\n",
+                """    def notify(self, **purchase) -> bool:
+        with ONE_AT_A_TIME:  # one process's lock: the other consumer's process has its own
+            return self._notify(**purchase)
+
+    def _notify(self, *, purchase_id: str, user_id: str, course_id: str, event_id: str) -> bool:
+""",
+            ),
+        ),
+        (
+            "delivered twice at once, to two consumers): its buyer was told twice: its receipt was "
+            "written by insert_one at notifications.py line ",
+            "in a second consumer process beside worker process ",
+            "The database holds 2 receipts for it at the end.",
+        ),
+    ),
     # -- killed inside the handler -------------------------------------------------------
     Fix(
         "the purchase claimed in another collection before its receipt is written",

@@ -22,6 +22,7 @@ finding in a function nothing calls is said as such, and does not fail the check
 
 from __future__ import annotations
 
+import re
 import signal
 import textwrap
 from collections import Counter
@@ -134,8 +135,10 @@ def _purchase(record: Record, purchase: str, worker: Any, explained: set[str]) -
     hazard = record.hazard[purchase]
     course = record.titles.get(event.course_id, "")
     fields = worker.receipts
-    writes = [w for w in record.writes if purchase in w[0]]
-    answers = [a for a in record.answers if a[0] == purchase]
+    # In delivery order: two racing consumers report in whichever order their processes
+    # reach the conductor, and the same seed must read the same.
+    writes = sorted((w for w in record.writes if purchase in w[0]), key=lambda w: _order(w[3]))
+    answers = sorted((a for a in record.answers if a[0] == purchase), key=lambda a: _order(a[1]))
     notified = [a for a in answers if a[2] == repr("notified")]
     receipts = [r for r in record.receipts if str(r.get(fields.key)) == purchase]
     said: list[str] = []
@@ -176,6 +179,13 @@ def _purchase(record: Record, purchase: str, worker: Any, explained: set[str]) -
     return f"{purchase} (event {event.event_id}; {buyer_note}; {HAZARD_SAID[hazard]}): " + " ".join(
         s for s in said if s
     )
+
+
+def _order(label: str) -> list:
+    """`delivery 2 in worker process 1, attempt 3` sorted by its numbers, then its words."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", label)
+    ]
 
 
 def _why_not_told(record: Record, purchase: str, answers: list, explained: set[str]) -> str:
