@@ -193,6 +193,22 @@ WRONG = [
             "course 'Python from scratch'.",
         ),
     ),
+    Fix(
+        "a buyer's receipts deleted at start-up",
+        edited(
+            SOLVED_WORKER,
+            (
+                INITIALIZE,
+                INITIALIZE
+                + "        notifications.PushReceipt.objects(user_id=\"student-00001\").delete()\n",
+            ),
+        ),
+        GUARDED_SERVICE,
+        (
+            "The database holds 0 receipts for it at the end. Its receipt was deleted by "
+            "delete_many at notification_worker.py line 24 (outside any handler)",
+        ),
+    ),
     # -- nothing told for a purchase nobody made ------------------------------------------
     Fix(
         "a receipt written at start-up, for no purchase",

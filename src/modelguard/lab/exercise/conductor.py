@@ -55,6 +55,7 @@ class Record:
     hazard: dict[str, str]
     titles: dict[str, str] = field(default_factory=dict)  # course id -> title
     writes: list[tuple[list[str], str, str, str]] = field(default_factory=list)
+    removed: list[tuple[list[str], str, str, str]] = field(default_factory=list)  # as writes
     answers: list[tuple[str, str, str, bool]] = field(default_factory=list)
     errors: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
     dead: dict[str, int] = field(default_factory=dict)  # purchase -> attempts
@@ -126,6 +127,8 @@ def _listen(ours, process, kept: WorkerProcessRecord, record: Record, database) 
             restore(database, *rest)
         elif kind == "write":
             record.writes.append(rest)
+        elif kind == "removed":
+            record.removed.append(rest)
         elif kind == "answer":
             record.answers.append(rest)
         elif kind == "error":

@@ -164,10 +164,15 @@ class Hooks:
             told = sorted(
                 str(doc.get(self.key)) for key, doc in after.items() if before.get(key) != doc
             )
+            removed = sorted(
+                str(doc.get(self.key)) for key, doc in before.items() if key not in after
+            )
+            delivery = self.handlers.get(threading.get_ident())
+            label = delivery.label if delivery is not None else "outside any handler"
             if told:
-                delivery = self.handlers.get(threading.get_ident())
-                label = delivery.label if delivery is not None else "outside any handler"
                 self.send(("write", told, operation, self.where(), label))
+            if removed:  # a receipt deleted: said when a purchase ends without its receipt
+                self.send(("removed", removed, operation, self.where(), label))
         indexes = {
             name: dict(info)
             for name, info in collection.index_information().items()

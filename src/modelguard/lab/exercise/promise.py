@@ -156,6 +156,15 @@ def _purchase(record: Record, purchase: str, worker: Any, explained: set[str]) -
                     + "; ".join(a[1] for a in notified[:SHOWN]) + ").")  # fmt: skip
     if writes and len(receipts) != 1:
         said.append(f"The database holds {len(receipts)} receipts for it at the end.")
+    removed = [r for r in record.removed if purchase in r[0]]
+    if removed and (said or len(receipts) != 1):
+        by = Counter((op, place, label) for _, op, place, label in removed)
+        shown = "; ".join(
+            f"{op} at {place or 'outside your files'} ({label})"
+            + (f", {_times(n)}" if n > 1 else "")
+            for (op, place, label), n in list(by.items())[:SHOWN]
+        )
+        said.append(f"Its receipt was deleted by {shown}.")
     if len(receipts) == 1:
         buyer, title = receipts[0].get(fields.buyer), str(receipts[0].get(fields.title, ""))
         if buyer != event.user_id:
@@ -181,11 +190,17 @@ def _purchase(record: Record, purchase: str, worker: Any, explained: set[str]) -
     )
 
 
-def _order(label: str) -> list:
-    """`delivery 2 in worker process 1, attempt 3` sorted by its numbers, then its words."""
-    return [
-        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", label)
-    ]
+LABEL = re.compile(r"delivery (\d+) in (.*?)worker process (\d+), attempt (\d+)")
+
+
+def _order(label: str) -> tuple:
+    """A delivery's label as a place in time: its worker process, its delivery there, this
+    process before the second consumer beside it, its attempt; other labels last."""
+    found = LABEL.fullmatch(label)
+    if found is None:
+        return (float("inf"),)
+    delivery, second, process, attempt = found.groups()
+    return (int(process), int(delivery), bool(second), int(attempt))
 
 
 def _why_not_told(record: Record, purchase: str, answers: list, explained: set[str]) -> str:
