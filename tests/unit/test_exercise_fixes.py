@@ -270,34 +270,6 @@ WRONG = [
             "The database holds 2 receipts for it at the end.",
         ),
     ),
-    Fix(
-        "the unique index dropped, the look-up and insert under a multiprocessing.Lock",
-        SOLVED_WORKER,
-        edited(
-            GUARDED_SERVICE,
-            (UNIQUE, "required=True, max_length=64"),
-            (
-                "from datetime import UTC, datetime\n",
-                "import multiprocessing\nfrom datetime import UTC, datetime\n\nONE_AT_A_TIME = "
-                "multiprocessing.Lock()  # made at import: each consumer process has its own\n",
-            ),
-            (
-                "    def notify(self, *, purchase_id: str, user_id: str, course_id: str, "
-                "event_id: str) -> bool:\n",
-                """    def notify(self, **purchase) -> bool:
-        with ONE_AT_A_TIME:
-            return self._notify(**purchase)
-
-    def _notify(self, *, purchase_id: str, user_id: str, course_id: str, event_id: str) -> bool:
-""",
-            ),
-        ),
-        (
-            "delivered twice at once, to two consumers): its buyer was told twice: its receipt was "
-            "written by insert_one at notifications.py line ",
-            "The database holds 2 receipts for it at the end.",
-        ),
-    ),
     # -- killed inside the handler -------------------------------------------------------
     Fix(
         "the purchase claimed in another collection before its receipt is written",

@@ -81,14 +81,6 @@ def serve(
     hooks = Hooks(spec.receipts.collection, spec.receipts.key, send, watch.where, kill)
     hooks.install(mongomock.collection.Collection)
     watch.install()
-    racing = next((d for d in deliveries if d.hazard == "race"), None)
-    second = None
-    if racing is not None:  # forked now, before anything of the learner's is loaded
-        second = _SecondConsumer(database)
-        if second.fork() == 0:
-            channel["to"], channel["lock"] = second.writer, threading.Lock()
-            connection.close()  # the worker process's line to the conductor, not this one's
-            second.serve(folder, spec, number, purchases[racing.purchase_id], hooks, watch, send)
     with LearnerPackage(folder, count_runs=False) as package:
         try:
             module = package.import_module(spec.module)
@@ -100,7 +92,7 @@ def serve(
             return
         watch.settle()
         handler = _Handler(worker, hooks, watch, send, database, spec, number, kill)
-        handler.second = second
+        handler.channel = channel
         for delivery in deliveries:
             handler.deliver(purchases[delivery.purchase_id], delivery.hazard)
     _finish(hooks, watch)
@@ -122,7 +114,7 @@ class _Handler:
         self.database, self.spec, self.number, self.kill = database, spec, number, kill
         self.count = 0
         self.name = f"worker process {number}"
-        self.second: _SecondConsumer | None = None
+        self.channel: dict[str, Any] = {}
 
     def deliver(self, event: PurchaseCreated, hazard: str) -> None:
         if hazard == "killed_before":
@@ -133,29 +125,57 @@ class _Handler:
         self.attempts(event, hazard, None)
 
     def race(self, event: PurchaseCreated, hazard: str) -> None:
-        """This process and the second consumer process handle `event` at once."""
-        second = self.second
-        assert second is not None  # forked by serve() for a segment with a race
-        self.hooks.shared = second.shared
-        with second.shared.lock:
-            second.shared.push()  # the database as this process has it, for both
-        second.go.set()
-        relay = threading.Thread(target=second.relay, args=(self.send,), daemon=True)
+        """This process and a second consumer process, forked now, handle `event` at once."""
+        race, shared = Race(), SharedDatabase(self.database)
+        self.hooks.shared = shared
+        reader, writer = FORK.Pipe(duplex=False)
+        child = os.fork()
+        if child == 0:  # the second consumer: its reports go through the pipe
+            try:
+                reader.close()
+                race.me = 1
+                self.channel["to"], self.channel["lock"] = writer, threading.Lock()
+                self.name = f"a second consumer process beside worker process {self.number}"
+                self.attempts(event, hazard, race)
+                _finish(self.hooks, self.watch)
+                writer.close()
+            finally:
+                os._exit(0)
+        writer.close()
+        relay = threading.Thread(target=self.relay, args=(reader,), daemon=True)
         relay.start()
-        self.attempts(event, hazard, second.race)
-        second.wait()
+        self.attempts(event, hazard, race)
+        deadline = time.monotonic() + RACE_TIMEOUT_S
+        while os.waitpid(child, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
+                os.kill(child, 9)
+                os.waitpid(child, 0)
+                break
+            time.sleep(0.005)
         relay.join(timeout=5.0)
+        reader.close()
         self.hooks.local.inside = True  # the check's own reads and writes
         try:
-            with second.shared.lock:
-                second.shared.pull()  # the second consumer's writes are in this database now
+            with shared.lock:
+                shared.pull()  # the second consumer's writes are this process's database now
             for name in self.database.list_collection_names():
                 collection = self.database[name]
                 self.send(("state", name, list(collection.find({})), indexes_of(collection)))
         finally:
             self.hooks.local.inside = False
             self.hooks.shared = None
-            second.shared.close()
+            shared.close()
+
+    def relay(self, reader) -> None:
+        """The second consumer's reports, to the conductor; its database states are pulled
+        once it ends instead, so that the conductor keeps the last one."""
+        while True:
+            try:
+                message = reader.recv()
+            except (EOFError, OSError):
+                return
+            if message[0] != "state":
+                self.send(message)
 
     def attempts(self, event: PurchaseCreated, hazard: str, race: Race | None) -> None:
         self.count += 1
@@ -201,76 +221,6 @@ class _Handler:
             return receipts.find_one({self.spec.receipts.key: purchase_id}) is not None
         finally:
             self.hooks.local.inside = False
-
-
-class _SecondConsumer:
-    """Another consumer of the same record: a process of its own, forked from the worker
-    process before the learner's files are loaded, that imports them and calls
-    `initialize()` itself when the record arrives, as a consumer on another host would. So
-    nothing of the worker process's memory is its memory: no lock, no set, no module state,
-    not even one made at import. It handles the record once (retries included), sharing
-    the database (`racing.SharedDatabase`); its reports reach the conductor through the
-    worker process, except its own runs and constructions, which are its start-up."""
-
-    def __init__(self, database: Any) -> None:
-        self.race, self.shared = Race(), SharedDatabase(database)
-        self.go = FORK.Event()
-        self.reader, self.writer = FORK.Pipe(duplex=False)
-        self.pid = 0
-
-    def fork(self) -> int:
-        self.pid = os.fork()
-        if self.pid == 0:
-            self.reader.close()
-        else:
-            self.writer.close()
-        return self.pid
-
-    def serve(self, folder, spec, number, event, hooks, watch, send) -> None:
-        """The second consumer's whole life; it never returns."""
-        parent = os.getppid()
-        try:
-            while not self.go.wait(0.05):
-                if os.getppid() != parent:  # the worker process died before the record came
-                    return
-            self.race.me = 1
-            hooks.shared = self.shared
-            with LearnerPackage(folder, count_runs=False) as package:
-                module = package.import_module(spec.module)
-                worker = getattr(module, spec.worker_class)()
-                worker.initialize()
-                watch.settle()
-                handler = _Handler(worker, hooks, watch, send, self.shared.database, spec, number,
-                                   lambda where: None)  # fmt: skip
-                handler.name = f"a second consumer process beside worker process {number}"
-                handler.attempts(event, "race", self.race)
-                _finish(hooks, watch)
-        except BaseException:  # noqa: BLE001 -- its start failing is the worker process's to say
-            pass
-        finally:
-            self.writer.close()
-            os._exit(0)
-
-    def relay(self, send: Callable[[tuple], None]) -> None:
-        """Its reports, to the conductor. Not its database states: the worker process sends
-        the last one when the race ends. Not its runs and constructions: they are its own
-        start-up, and the worker process's own are counted there."""
-        while True:
-            try:
-                message = self.reader.recv()
-            except (EOFError, OSError):
-                return
-            if message[0] not in ("state", "run", "built"):
-                send(message)
-
-    def wait(self) -> None:
-        deadline = time.monotonic() + RACE_TIMEOUT_S
-        while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
-            if time.monotonic() > deadline:
-                os.kill(self.pid, 9)
-                os.waitpid(self.pid, 0)
-                return
-            time.sleep(0.005)
 
 
 def _described(error: BaseException, watch: ProcessWatch) -> dict[str, Any]:
