@@ -153,6 +153,24 @@ WRONG = [
             "its buyer was never told",
         ),
     ),
+    Fix(
+        "already told keyed on the buyer and the course",
+        SOLVED_WORKER,
+        edited(
+            GUARDED_SERVICE,
+            (
+                LOOKUP,
+                LOOKUP.replace(
+                    "purchase_id=purchase_id",
+                    'user_id=user_id, title=f"{self._course_title(course_id)} is ready for you"',
+                ),
+            ),
+        ),
+        (
+            "pur-00010 (event evt-00010; student-00004's purchase 2 of 2, ",
+            "its buyer was never told: no receipt was ever written for it",
+        ),
+    ),
     # -- one receipt, with its buyer and its course ---------------------------------------
     Fix(
         "the receipt addressed to the purchase instead of the buyer",
@@ -173,6 +191,22 @@ WRONG = [
         (
             "Its receipt has the title 'Your course is ready for you', which does not name the "
             "course 'Python from scratch'.",
+        ),
+    ),
+    Fix(
+        "a buyer's receipts deleted at start-up",
+        edited(
+            SOLVED_WORKER,
+            (
+                INITIALIZE,
+                INITIALIZE
+                + "        notifications.PushReceipt.objects(user_id=\"student-00001\").delete()\n",
+            ),
+        ),
+        GUARDED_SERVICE,
+        (
+            "The database holds 0 receipts for it at the end. Its receipt was deleted by "
+            "delete_many at notification_worker.py line 24 (outside any handler)",
         ),
     ),
     # -- nothing told for a purchase nobody made ------------------------------------------
@@ -204,6 +238,35 @@ WRONG = [
         (
             "delivered twice at once, to two consumers): its buyer was told twice: its receipt was "
             "written by insert_one at notifications.py line 50",
+            "The database holds 2 receipts for it at the end.",
+        ),
+    ),
+    Fix(
+        "the unique index dropped, the look-up and insert under a threading.Lock",
+        SOLVED_WORKER,
+        edited(
+            GUARDED_SERVICE,
+            (UNIQUE, "required=True, max_length=64"),
+            (
+                "from datetime import UTC, datetime\n",
+                "import threading\nfrom datetime import UTC, datetime\n\nONE_AT_A_TIME = "
+                "threading.Lock()\n",
+            ),
+            (
+                "    def notify(self, *, purchase_id: str, user_id: str, course_id: str, "
+                "event_id: str) -> bool:\n",
+                """    def notify(self, **purchase) -> bool:
+        with ONE_AT_A_TIME:  # one process's lock: the other consumer's process has its own
+            return self._notify(**purchase)
+
+    def _notify(self, *, purchase_id: str, user_id: str, course_id: str, event_id: str) -> bool:
+""",
+            ),
+        ),
+        (
+            "delivered twice at once, to two consumers): its buyer was told twice: its receipt was "
+            "written by insert_one at notifications.py line ",
+            "in a second consumer process beside worker process ",
             "The database holds 2 receipts for it at the end.",
         ),
     ),
@@ -537,6 +600,89 @@ def service():
             upsert=True,
         )
         return written.upserted_id is not None
+""",
+            ),
+        ),
+    ),
+    Fix(
+        "a look-up in registry.models, compiled on KeyError",
+        SOLVED_WORKER,
+        edited(
+            SHIPPED_SERVICE,
+            (
+                UNGUARDED,
+                """try:
+    PushReceipt = registry.models["PushReceipt"]
+except KeyError:
+    PushReceipt = registry.model("PushReceipt", PushReceiptSchema)""",
+            ),
+        ),
+    ),
+    Fix(
+        "compiled, and looked up on OverwriteModelError",
+        SOLVED_WORKER,
+        edited(
+            SHIPPED_SERVICE,
+            (
+                UNGUARDED,
+                """try:
+    PushReceipt = registry.model("PushReceipt", PushReceiptSchema)
+except OverwriteModelError:
+    PushReceipt = registry.model("PushReceipt")""",
+            ),
+            (
+                "from modelguard import Schema, registry\n",
+                "from modelguard import Schema, "
+                "registry\nfrom modelguard.registry.errors import OverwriteModelError\n",
+            ),
+        ),
+    ),
+    Fix(
+        "the service kept in a class attribute, shared by every worker of the process",
+        edited(
+            SOLVED_WORKER,
+            ("class NotificationWorker:\n", "class NotificationWorker:\n    shared = None\n\n"),
+            (
+                INITIALIZE,
+                """    def initialize(self) -> None:
+        if NotificationWorker.shared is None:
+            NotificationWorker.shared = notifications.NotificationService()
+        self.service = NotificationWorker.shared
+""",
+            ),
+        ),
+        edited(
+            SHIPPED_SERVICE,
+            (
+                UNGUARDED,
+                """if (PushReceipt := registry.models.get("PushReceipt")) is None:
+    PushReceipt = registry.model("PushReceipt", PushReceiptSchema)""",
+            ),
+        ),
+    ),
+    Fix(
+        "the receipt inserted on the raw collection, a duplicate key meaning already told",
+        SOLVED_WORKER,
+        edited(
+            GUARDED_SERVICE,
+            (f"        if {LOOKUP}:\n            return False\n", ""),
+            (
+                "from mongoengine.errors import NotUniqueError\n",
+                "from mongoengine.errors import NotUniqueError\n"
+                "from pymongo.errors import DuplicateKeyError\n",
+            ),
+            (
+                BUILD_AND_SAVE,
+                """        try:
+            PushReceipt._get_collection().insert_one({
+                "purchase_id": purchase_id,
+                "user_id": user_id,
+                "title": f"{self._course_title(course_id)} is ready for you",
+                "event_id": event_id,
+            })
+        except DuplicateKeyError:
+            return False
+        return True
 """,
             ),
         ),

@@ -9,7 +9,7 @@ from modelguard.lint import check_source
 
 HEAD = (
     "from modelguard import registry\n"
-    "from modelguard.registry.errors import MissingSchemaError\n"
+    "from modelguard.registry.errors import MissingSchemaError, OverwriteModelError\n"
     "S = None\n"
 )
 GUARDED = {
@@ -30,11 +30,27 @@ GUARDED = {
         '    P = registry.model("P", S)\n'
     ),
     "define": 'P = registry.define("P", S)\n',
+    "try models[name], except KeyError": (
+        'try:\n    P = registry.models["P"]\nexcept KeyError:\n    P = registry.model("P", S)\n'
+    ),
+    "try compile, except OverwriteModelError looks it up": (
+        'try:\n    P = registry.model("P", S)\nexcept OverwriteModelError:\n'
+        '    P = registry.model("P")\n'
+    ),
+    "if (walrus models.get) is None": (
+        'if (P := registry.models.get("P")) is None:\n    P = registry.model("P", S)\n'
+    ),
 }
 UNGUARDED = {
     "plain": 'P = registry.model("P", S)\n',
     "in the branch that runs when the model exists": (
         'if "P" in registry.models:\n    P = registry.model("P", S)\n'
+    ),
+    "except OverwriteModelError, nothing looked up": (
+        'try:\n    P = registry.model("P", S)\nexcept OverwriteModelError:\n    pass\n'
+    ),
+    "except KeyError of a look-up that is not the models mapping": (
+        'try:\n    P = {}["P"]\nexcept KeyError:\n    P = registry.model("P", S)\n'
     ),
     "except of another error": (
         'try:\n    P = registry.model("P")\nexcept KeyError:\n    P = registry.model("P", S)\n'

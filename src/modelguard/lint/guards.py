@@ -7,7 +7,12 @@ expression. These are the other correct guards, decided by where the call stands
   `if NAME not in <r>.models:`, `if <r>.models.get(NAME) is None:` or
   `if not <r>.models.get(NAME):`; the same as a conditional expression;
 - `try: model(NAME)` with the schema-less look-up, and the compilation in a handler of
-  `except MissingSchemaError:`, which the registry raises when the name is unknown.
+  `except MissingSchemaError:`, which the registry raises when the name is unknown;
+- `try: <r>.models[NAME]`, and the compilation in a handler of `except KeyError:` (or
+  `LookupError`), which the mapping raises when the name is unknown;
+- `try: model(NAME, schema)` with a handler of `except OverwriteModelError:` that looks the
+  model up: the error a second run raises is the one caught, and the handler answers it;
+- a test that binds the look-up as it makes it: `if (P := <r>.models.get(NAME)) is None:`.
 
 A call anywhere under the guarded branch counts. Whether the names agree is MG004's
 business, not this module's.
@@ -34,20 +39,28 @@ def guarded_calls(tree: ast.Module, is_models: IsModels) -> set[int]:
             else:
                 continue
             guarded |= _calls_in(parts)
-        elif isinstance(node, ast.Try):
+        elif isinstance(node, ast.Try | ast.TryStar):
+            looks_up = _subscripts_models(node.body, is_models)
             for handler in node.handlers:
-                if _catches_missing_schema(handler.type):
+                if _catches(handler.type, ("MissingSchemaError",)) or (
+                    looks_up and _catches(handler.type, ("KeyError", "LookupError"))
+                ):
                     guarded |= _calls_in(handler.body)
+                elif _catches(handler.type, ("OverwriteModelError",)) and _calls_in(handler.body):
+                    guarded |= _calls_in(node.body)
     return guarded
 
 
 def _missing_branch(test: ast.expr, is_models: IsModels) -> str:
     """Which branch of a test runs when the model is missing: "body", "orelse" or ""."""
+    if isinstance(test, ast.NamedExpr):  # `(P := models.get(NAME))` tests what it binds
+        return _missing_branch(test.value, is_models)
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         op, right = test.ops[0], test.comparators[0]
         if isinstance(op, ast.In | ast.NotIn) and is_models(right):
             return "body" if isinstance(op, ast.NotIn) else "orelse"
-        if isinstance(op, ast.Is | ast.IsNot) and _is_get(test.left, is_models):
+        left = test.left.value if isinstance(test.left, ast.NamedExpr) else test.left
+        if isinstance(op, ast.Is | ast.IsNot) and _is_get(left, is_models):
             if isinstance(right, ast.Constant) and right.value is None:
                 return "body" if isinstance(op, ast.Is) else "orelse"
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
@@ -70,12 +83,21 @@ def _is_get(node: ast.expr, is_models: IsModels) -> bool:
     )
 
 
-def _catches_missing_schema(kind: ast.expr | None) -> bool:
+def _catches(kind: ast.expr | None, names: tuple[str, ...]) -> bool:
     if isinstance(kind, ast.Tuple):
-        return any(_catches_missing_schema(item) for item in kind.elts)
+        return any(_catches(item, names) for item in kind.elts)
     if isinstance(kind, ast.Name):
-        return kind.id == "MissingSchemaError"
-    return isinstance(kind, ast.Attribute) and kind.attr == "MissingSchemaError"
+        return kind.id in names
+    return isinstance(kind, ast.Attribute) and kind.attr in names
+
+
+def _subscripts_models(statements: list, is_models: IsModels) -> bool:
+    """Does this code read `<r>.models[...]`, which raises KeyError for a missing model?"""
+    return any(
+        isinstance(node, ast.Subscript) and is_models(node.value)
+        for part in statements
+        for node in ast.walk(part)
+    )
 
 
 def _calls_in(statements: list) -> set[int]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelguard.lab.exercise.racing import restore
 from modelguard.lab.exercise.schedule import Schedule, schedule
 from modelguard.lint import Finding, check_paths
 from modelguard.lint.reach import uncalled_functions
@@ -54,6 +55,7 @@ class Record:
     hazard: dict[str, str]
     titles: dict[str, str] = field(default_factory=dict)  # course id -> title
     writes: list[tuple[list[str], str, str, str]] = field(default_factory=list)
+    removed: list[tuple[list[str], str, str, str]] = field(default_factory=list)  # as writes
     answers: list[tuple[str, str, str, bool]] = field(default_factory=list)
     errors: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
     dead: dict[str, int] = field(default_factory=dict)  # purchase -> attempts
@@ -122,9 +124,11 @@ def _listen(ours, process, kept: WorkerProcessRecord, record: Record, database) 
             break
         kind, rest = message[0], message[1:]
         if kind == "state":
-            _store(database, *rest)
+            restore(database, *rest)
         elif kind == "write":
             record.writes.append(rest)
+        elif kind == "removed":
+            record.removed.append(rest)
         elif kind == "answer":
             record.answers.append(rest)
         elif kind == "error":
@@ -151,21 +155,6 @@ def _listen(ours, process, kept: WorkerProcessRecord, record: Record, database) 
             kept.exit_code = process.exitcode
             break
     ours.close()
-
-
-def _store(database, name: str, documents: list[dict], indexes: dict[str, dict]) -> None:
-    """The collection `name` as the worker process has just left it."""
-    collection = database[name]
-    collection.drop()
-    for index, info in indexes.items():
-        collection.create_index(
-            info["key"],
-            name=index,
-            unique=bool(info.get("unique")),
-            sparse=bool(info.get("sparse")),
-        )
-    if documents:
-        collection.insert_many(documents)
 
 
 def new_seed() -> int:

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from modelguard.lab.exercise.outage import InjectedDatabaseTimeout
+from modelguard.lab.exercise.racing import Race, SharedDatabase
 
 READS = ("find", "find_one", "count_documents", "aggregate", "distinct", "estimated_document_count")
 WRITES = (
@@ -38,9 +39,8 @@ WRITES = (
     "find_one_and_update", "find_one_and_replace", "find_one_and_delete", "delete_one",
     "delete_many", "create_index", "create_indexes", "drop_index", "drop_indexes", "drop",
 )  # fmt: skip
-__all__ = ["Handling", "Hooks", "InjectedDatabaseTimeout", "Race"]
+__all__ = ["Handling", "Hooks", "InjectedDatabaseTimeout"]
 HELD_WRITE_S = 2.0  # a background thread's write waits at most this long for the handlers
-STEP_S = 1.0  # a racing delivery waits at most this long for the other to reach its step
 
 
 @dataclass
@@ -52,40 +52,6 @@ class Handling:
     kill_at_write: str = ""  # "before" or "after" the first write: the process dies there
     step: int = 0  # operations done, for keeping a race in step
     race: Race | None = None
-
-
-@dataclass
-class Race:
-    """Two deliveries of one record, kept in step: operation N of one waits for the other's."""
-
-    steps: dict[int, int] = field(default_factory=dict)  # thread -> operations done
-    started: threading.Barrier = field(default_factory=lambda: threading.Barrier(2))
-    done: set[int] = field(default_factory=set)
-    changed: threading.Condition = field(default_factory=threading.Condition)
-
-    def start(self) -> None:
-        """Wait for the other delivery to enter its handler too (5 s at most)."""
-        try:
-            self.started.wait(timeout=5.0)
-        except threading.BrokenBarrierError:
-            pass
-
-    def step(self, thread: int, number: int) -> None:
-        with self.changed:
-            self.steps[thread] = number
-            self.changed.notify_all()
-            self.changed.wait_for(
-                lambda: (
-                    all(n >= number or t in self.done for t, n in self.steps.items())
-                    and len(self.steps) > 1
-                ),
-                timeout=STEP_S,
-            )
-
-    def leave(self, thread: int) -> None:
-        with self.changed:
-            self.done.add(thread)
-            self.changed.notify_all()
 
 
 class Hooks:
@@ -106,6 +72,7 @@ class Hooks:
         self.idle = threading.Event()
         self.idle.set()
         self.freeze = False  # the process is about to be killed: hold every write
+        self.shared: SharedDatabase | None = None  # while two consumer processes race
         self._guard = threading.Lock()
 
     # -- the handler threads ------------------------------------------------------------
@@ -118,7 +85,7 @@ class Hooks:
         with self._guard:
             delivery = self.handlers.pop(threading.get_ident(), None)
             if delivery is not None and delivery.race is not None:
-                delivery.race.leave(threading.get_ident())
+                delivery.race.leave()
             if not self.handlers and not self.freeze:
                 self.idle.set()
 
@@ -138,10 +105,20 @@ class Hooks:
             hooks.local.inside = True
             try:
                 with hooks.lock:
-                    before = hooks.contents(collection) if writes else None
-                    result = original(collection, *args, **kwargs)
-                    if writes:
-                        hooks.written(collection, name, before)
+                    shared = hooks.shared
+                    if shared is not None:  # the other consumer's writes first
+                        shared.lock.acquire()
+                        shared.pull()
+                    try:
+                        before = hooks.contents(collection) if writes else None
+                        result = original(collection, *args, **kwargs)
+                        if writes:
+                            if shared is not None:
+                                shared.push()
+                            hooks.written(collection, name, before)
+                    finally:
+                        if shared is not None:
+                            shared.lock.release()
             finally:
                 hooks.local.inside = False
             if writes:
@@ -162,7 +139,7 @@ class Hooks:
             return
         delivery.step += 1
         if delivery.race is not None:
-            delivery.race.step(thread, delivery.step)
+            delivery.race.step(delivery.step)
         if delivery.time_out:
             delivery.time_out = False
             raise InjectedDatabaseTimeout(
@@ -187,10 +164,15 @@ class Hooks:
             told = sorted(
                 str(doc.get(self.key)) for key, doc in after.items() if before.get(key) != doc
             )
+            removed = sorted(
+                str(doc.get(self.key)) for key, doc in before.items() if key not in after
+            )
+            delivery = self.handlers.get(threading.get_ident())
+            label = delivery.label if delivery is not None else "outside any handler"
             if told:
-                delivery = self.handlers.get(threading.get_ident())
-                label = delivery.label if delivery is not None else "outside any handler"
                 self.send(("write", told, operation, self.where(), label))
+            if removed:  # a receipt deleted: said when a purchase ends without its receipt
+                self.send(("removed", removed, operation, self.where(), label))
         indexes = {
             name: dict(info)
             for name, info in collection.index_information().items()

@@ -22,6 +22,7 @@ finding in a function nothing calls is said as such, and does not fail the check
 
 from __future__ import annotations
 
+import re
 import signal
 import textwrap
 from collections import Counter
@@ -134,8 +135,10 @@ def _purchase(record: Record, purchase: str, worker: Any, explained: set[str]) -
     hazard = record.hazard[purchase]
     course = record.titles.get(event.course_id, "")
     fields = worker.receipts
-    writes = [w for w in record.writes if purchase in w[0]]
-    answers = [a for a in record.answers if a[0] == purchase]
+    # In delivery order: two racing consumers report in whichever order their processes
+    # reach the conductor, and the same seed must read the same.
+    writes = sorted((w for w in record.writes if purchase in w[0]), key=lambda w: _order(w[3]))
+    answers = sorted((a for a in record.answers if a[0] == purchase), key=lambda a: _order(a[1]))
     notified = [a for a in answers if a[2] == repr("notified")]
     receipts = [r for r in record.receipts if str(r.get(fields.key)) == purchase]
     said: list[str] = []
@@ -153,6 +156,15 @@ def _purchase(record: Record, purchase: str, worker: Any, explained: set[str]) -
                     + "; ".join(a[1] for a in notified[:SHOWN]) + ").")  # fmt: skip
     if writes and len(receipts) != 1:
         said.append(f"The database holds {len(receipts)} receipts for it at the end.")
+    removed = [r for r in record.removed if purchase in r[0]]
+    if removed and (said or len(receipts) != 1):
+        by = Counter((op, place, label) for _, op, place, label in removed)
+        shown = "; ".join(
+            f"{op} at {place or 'outside your files'} ({label})"
+            + (f", {_times(n)}" if n > 1 else "")
+            for (op, place, label), n in list(by.items())[:SHOWN]
+        )
+        said.append(f"Its receipt was deleted by {shown}.")
     if len(receipts) == 1:
         buyer, title = receipts[0].get(fields.buyer), str(receipts[0].get(fields.title, ""))
         if buyer != event.user_id:
@@ -176,6 +188,19 @@ def _purchase(record: Record, purchase: str, worker: Any, explained: set[str]) -
     return f"{purchase} (event {event.event_id}; {buyer_note}; {HAZARD_SAID[hazard]}): " + " ".join(
         s for s in said if s
     )
+
+
+LABEL = re.compile(r"delivery (\d+) in (.*?)worker process (\d+), attempt (\d+)")
+
+
+def _order(label: str) -> tuple:
+    """A delivery's label as a place in time: its worker process, its delivery there, this
+    process before the second consumer beside it, its attempt; other labels last."""
+    found = LABEL.fullmatch(label)
+    if found is None:
+        return (float("inf"),)
+    delivery, second, process, attempt = found.groups()
+    return (int(process), int(delivery), bool(second), int(attempt))
 
 
 def _why_not_told(record: Record, purchase: str, answers: list, explained: set[str]) -> str:
@@ -283,12 +308,17 @@ def _held(record: Record) -> str:
     kills = sum(1 for p in record.processes if p.exit_code == -signal.SIGKILL)
     events = record.purchases.values()
     most = Counter(e.user_id for e in events).most_common(1)[0][1]
-    fewest = min(Counter(e.course_id for e in events).values())
+    buyers: dict[str, set[str]] = {}
+    for e in events:
+        buyers.setdefault(e.course_id, set()).add(e.user_id)
+    fewest = min(len(who) for who in buyers.values())
+    again = Counter((e.user_id, e.course_id) for e in events).most_common(1)[0][1]
+    repeated = f", one course bought {_times(again)} by one buyer" if again > 1 else ""
     deliveries = len(record.answers)
     return (
-        f"{len(record.purchases)} purchases ({most} by one buyer, and each course bought by "
-        f"{fewest} buyers or more), each meeting one hazard: retries, a redelivery, a database "
-        f"timeout inside the handler, two deliveries racing, and {kills} worker processes "
+        f"{len(record.purchases)} purchases ({most} by one buyer, each course bought by "
+        f"{fewest} buyers or more{repeated}), each meeting one hazard: retries, a redelivery, a "
+        f"database timeout inside the handler, two deliveries racing, and {kills} worker processes "
         f"killed with SIGKILL at different points, of {len(record.processes)} started. Over "
         f"{deliveries} answers, every buyer was told exactly once (one receipt write each, "
         "'notified' at most once), the database holds one receipt per purchase with its buyer "

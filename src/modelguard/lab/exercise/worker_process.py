@@ -7,6 +7,11 @@ worker module, builds the worker and calls `initialize()` once, then handles its
 deliveries in order, retrying a failed attempt itself, as the lab's retry topic
 does, up to five attempts, then the dead letter queue.
 
+A record delivered to two consumers at once is handled by this process and by a
+second consumer process forked from it as the record arrives (`racing`): the two
+share the database, and the second one's reports reach the conductor through this
+one.
+
 Everything it observes goes to the conductor as it happens (`send`): the database's
 writes and contents (`database_hooks`), runs and constructions and swallowed errors
 (`process_watch`), each answer with whether the receipt was stored at that moment,
@@ -16,7 +21,9 @@ says where it stands and waits, and the conductor kills it (SIGKILL).
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -26,11 +33,14 @@ from typing import Any
 import mongomock.collection
 
 from modelguard import registry
-from modelguard.lab.exercise.database_hooks import Handling, Hooks, Race
+from modelguard.lab.exercise.database_hooks import Handling, Hooks
 from modelguard.lab.exercise.learner import LearnerPackage
 from modelguard.lab.exercise.process_watch import ProcessWatch
+from modelguard.lab.exercise.racing import FORK, Race, SharedDatabase, indexes_of
 from modelguard.lab.exercise.schedule import FAILING_BEFORE, MAX_ATTEMPTS, Delivery
 from modelguard.messaging.events import PurchaseCreated
+
+RACE_TIMEOUT_S = 30.0  # a second consumer still handling the record after this is killed
 
 
 def serve(
@@ -43,11 +53,11 @@ def serve(
     database: Any,
 ) -> None:
     """The body of worker process `number` (1, 2, ...)."""
-    sending = threading.Lock()
+    channel: dict[str, Any] = {"to": connection, "lock": threading.Lock()}
 
     def send(message: tuple) -> None:
-        with sending:
-            connection.send(message)
+        with channel["lock"]:
+            channel["to"].send(message)
 
     watch = ProcessWatch(folder, (spec.service_class,), send)
     compiled: Counter[str] = Counter()  # classes really compiled, not requests answered
@@ -82,14 +92,19 @@ def serve(
             return
         watch.settle()
         handler = _Handler(worker, hooks, watch, send, database, spec, number, kill)
+        handler.channel = channel
         for delivery in deliveries:
             handler.deliver(purchases[delivery.purchase_id], delivery.hazard)
+    _finish(hooks, watch)
+    send(("done", record()))
+
+
+def _finish(hooks: Hooks, watch: ProcessWatch) -> None:
     hooks.idle.set()
     for thread in threading.enumerate():  # background threads finish their writes
         if thread is not threading.current_thread() and not thread.daemon:
             thread.join(timeout=2.0)
     watch.settle()
-    send(("done", record()))
 
 
 class _Handler:
@@ -98,26 +113,73 @@ class _Handler:
         self.worker, self.hooks, self.watch, self.send = worker, hooks, watch, send
         self.database, self.spec, self.number, self.kill = database, spec, number, kill
         self.count = 0
+        self.name = f"worker process {number}"
+        self.channel: dict[str, Any] = {}
 
     def deliver(self, event: PurchaseCreated, hazard: str) -> None:
         if hazard == "killed_before":
             self.kill("as the record arrived, before the handler ran")
         if hazard == "race":
-            race = Race()
-            threads = [
-                threading.Thread(target=self.attempts, args=(event, hazard, race), daemon=True)
-                for _ in range(2)
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
+            self.race(event, hazard)
             return
         self.attempts(event, hazard, None)
 
+    def race(self, event: PurchaseCreated, hazard: str) -> None:
+        """This process and a second consumer process, forked now, handle `event` at once."""
+        race, shared = Race(), SharedDatabase(self.database)
+        self.hooks.shared = shared
+        reader, writer = FORK.Pipe(duplex=False)
+        child = os.fork()
+        if child == 0:  # the second consumer: its reports go through the pipe
+            try:
+                reader.close()
+                race.me = 1
+                self.channel["to"], self.channel["lock"] = writer, threading.Lock()
+                self.name = f"a second consumer process beside worker process {self.number}"
+                self.attempts(event, hazard, race)
+                _finish(self.hooks, self.watch)
+                writer.close()
+            finally:
+                os._exit(0)
+        writer.close()
+        relay = threading.Thread(target=self.relay, args=(reader,), daemon=True)
+        relay.start()
+        self.attempts(event, hazard, race)
+        deadline = time.monotonic() + RACE_TIMEOUT_S
+        while os.waitpid(child, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
+                os.kill(child, 9)
+                os.waitpid(child, 0)
+                break
+            time.sleep(0.005)
+        relay.join(timeout=5.0)
+        reader.close()
+        self.hooks.local.inside = True  # the check's own reads and writes
+        try:
+            with shared.lock:
+                shared.pull()  # the second consumer's writes are this process's database now
+            for name in self.database.list_collection_names():
+                collection = self.database[name]
+                self.send(("state", name, list(collection.find({})), indexes_of(collection)))
+        finally:
+            self.hooks.local.inside = False
+            self.hooks.shared = None
+            shared.close()
+
+    def relay(self, reader) -> None:
+        """The second consumer's reports, to the conductor; its database states are pulled
+        once it ends instead, so that the conductor keeps the last one."""
+        while True:
+            try:
+                message = reader.recv()
+            except (EOFError, OSError):
+                return
+            if message[0] != "state":
+                self.send(message)
+
     def attempts(self, event: PurchaseCreated, hazard: str, race: Race | None) -> None:
         self.count += 1
-        label = f"delivery {self.count} in worker process {self.number}"
+        label = f"delivery {self.count} in {self.name}"
         for attempt in range(1, MAX_ATTEMPTS + 1):
             if attempt <= FAILING_BEFORE.get(hazard, 0):
                 continue  # failed before the handler was called; Kafka retries it
@@ -153,6 +215,9 @@ class _Handler:
         receipts = self.database[self.spec.receipts.collection]
         self.hooks.local.inside = True  # the check's own look, not the learner's
         try:
+            if self.hooks.shared is not None:  # racing: the other consumer's writes too
+                with self.hooks.shared.lock:
+                    self.hooks.shared.pull()
             return receipts.find_one({self.spec.receipts.key: purchase_id}) is not None
         finally:
             self.hooks.local.inside = False
