@@ -18,6 +18,7 @@ functions nothing calls, are added here.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import random
 import threading
@@ -199,6 +200,19 @@ def main() -> None:
 
 _server: Any = None
 _server_lock = threading.Lock()
+
+
+@atexit.register
+def _stop_server() -> None:
+    """End the check server with the process that started it: closing its input ends it."""
+    if _server is None:
+        return
+    _server.stdin.close()
+    try:
+        _server.wait(timeout=5)
+    except Exception:  # a server stuck in a check: it must not hold up this exit
+        _server.kill()
+        _server.wait()
 
 
 def isolated(folder: str | Path, seed: int, worker: Any, timeout_s: float = 300.0):
