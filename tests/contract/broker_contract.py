@@ -12,6 +12,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -39,15 +40,22 @@ def consume(consumer: Consumer, count: int, wait_s: float) -> list[Record]:
 
 
 def settle(consumers: list[Consumer], partitions: Iterable[tuple[str, int]], wait_s: float):
-    """Poll every member until together they own ``partitions``, each one exactly once."""
+    """Poll every member until together they own ``partitions``, each one exactly once.
+
+    The members poll side by side, each in a thread of its own, as members of a group do:
+    polled one after another from one thread, a member's poll that waits inside its
+    group's join leaves the others unpolled, and on a loaded machine the rebalance can
+    then outlast the wait.
+    """
     expected = sorted(partitions)
     deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        for consumer in consumers:
-            assert consumer.poll(timeout_s=0.1) == [], "settle() expects empty topics"
-        owned = [tp for consumer in consumers for tp in consumer.assignment()]
-        if sorted(owned) == expected and all(c.assignment() for c in consumers):
-            return
+    with ThreadPoolExecutor(len(consumers)) as members:
+        while time.monotonic() < deadline:
+            for records in members.map(lambda member: member.poll(timeout_s=0.1), consumers):
+                assert records == [], "settle() expects empty topics"
+            owned = [tp for consumer in consumers for tp in consumer.assignment()]
+            if sorted(owned) == expected and all(c.assignment() for c in consumers):
+                return
     pytest.fail(f"no stable assignment of {expected}: {[c.assignment() for c in consumers]}")
 
 
