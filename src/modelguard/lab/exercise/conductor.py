@@ -111,6 +111,16 @@ def conduct(folder: str | Path, seed: int, worker: Any) -> Record:
 
 def _listen(ours, process, kept: WorkerProcessRecord, record: Record, database) -> None:
     """Keep what one worker process reports, until it is done, killed or dead."""
+    # Reports that are only kept, each in the list of its kind.
+    kept_as: dict[str, list[Any]] = {
+        "write": record.writes,
+        "removed": record.removed,
+        "answer": record.answers,
+        "error": record.errors,
+        "swallowed": record.swallowed,
+        "run": kept.runs,
+        "built": kept.built,
+    }
     while True:
         if not ours.poll(PROCESS_TIMEOUT_S):
             process.kill()
@@ -124,24 +134,12 @@ def _listen(ours, process, kept: WorkerProcessRecord, record: Record, database) 
             kept.exit_code = process.exitcode
             break
         kind, rest = message[0], message[1:]
-        if kind == "state":
+        if kind in kept_as:
+            kept_as[kind].append(rest)
+        elif kind == "state":
             restore(database, *rest)
-        elif kind == "write":
-            record.writes.append(rest)
-        elif kind == "removed":
-            record.removed.append(rest)
-        elif kind == "answer":
-            record.answers.append(rest)
-        elif kind == "error":
-            record.errors.append(rest)
         elif kind == "dead_letter":
             record.dead[rest[0]] = rest[1]
-        elif kind == "swallowed":
-            record.swallowed.append(rest)
-        elif kind == "run":
-            kept.runs.append(rest)
-        elif kind == "built":
-            kept.built.append(rest)
         elif kind == "kill":
             process.kill()  # SIGKILL: nothing of the process runs after this
             process.join()
