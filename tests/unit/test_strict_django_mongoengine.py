@@ -15,9 +15,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_strict_versions import OFFLINE
+from test_strict_versions import OFFLINE, run_checks
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 CACHE = Path.home() / ".cache" / "modelguard"
 RELEASE = "0.5.6"
 PINS = ("Django==4.2.17", "asgiref==3.8.1", "sqlparse==0.5.3")
@@ -84,14 +83,6 @@ def install() -> Path:
 
 def test_strict_mode_refuses_a_second_run_of_django_mongoengines_auth_models():
     target = install()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(SRC)])}
-    done = subprocess.run(
-        [sys.executable, "-c", CHECKS],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=CACHE,
-    )
+    done = run_checks(target, CHECKS)
     assert done.returncode == 0, done.stderr
     assert "refused: Cannot overwrite `" in done.stdout
